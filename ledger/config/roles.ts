@@ -137,6 +137,10 @@ export const workerKeys = {
     default: 30_000,
     doc: 'On SIGTERM, how long the batch in flight may take before the process exits anyway.',
   }),
+  partitionAheadDays: intKey('LEDGERHUB_PARTITION_AHEAD_DAYS', 1, 365, {
+    default: 7,
+    doc: 'Daily partitions kept created ahead of today (checked at start and hourly).',
+  }),
   notifyCommits: boolKey('LEDGERHUB_NOTIFY_COMMITS', {
     default: true,
     doc: 'NOTIFY `ledgerhub_commits` after each batch so the API tail and the forwarder wake at once.',

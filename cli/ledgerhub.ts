@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// The `ledgerhub` entry point: finds the command, runs it, maps errors to documented exit codes.
+// It wires roles together and holds no logic of its own.
+import { ExitCode, reportError } from './exit.ts';
+
+interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  dev: () => import('./commands/dev.ts'),
+  worker: () => import('./commands/worker.ts'),
+  migrate: () => import('./commands/migrate.ts'),
+  emit: () => import('./commands/emit.ts'),
+  verify: () => import('./commands/verify.ts'),
+};
+
+async function usage(): Promise<string> {
+  const lines = ['usage: ledgerhub <command> [options]', '', 'commands:'];
+  for (const [name, load] of Object.entries(commands)) {
+    const c = await load();
+    lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  }
+  lines.push(
+    '',
+    'Run `ledgerhub <command> --help` for a command’s options. Configuration: docs/configuration.md',
+  );
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(await usage());
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  const load = commands[name];
+  if (!load) {
+    console.error(`ledgerhub: unknown command "${name}"\n\n${await usage()}`);
+    return ExitCode.usage;
+  }
+  const command = await load();
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = reportError(err);
+  },
+);
