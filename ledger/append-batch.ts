@@ -1,6 +1,8 @@
-// Appends a batch of prepared events in one transaction: under the ledger's commit lock it drops
-// duplicates, flags same-id-different-content replays, extends each zone's chain, COPYs the rows,
-// advances the chain heads and the ledger head, records the commit and notifies listeners.
+// Appends a batch of prepared events in one transaction: under the ledger's commit lock it extends each
+// zone's chain, COPYs the rows, advances the chain heads and the ledger head, records the commit and
+// notifies listeners. Redelivered and replayed ids are found by the id registry's primary key: the
+// first attempt COPYs optimistically; a unique violation rolls back and the batch is redone after
+// looking up which ids are stored (duplicates are dropped, same-id-different-content is alerted).
 //
 // Why one commit lock: ledger_seq must follow commit order so downstream cursors never skip a batch
 // that commits late. Holding the lock from the head read to COMMIT makes seq order equal commit order
@@ -9,12 +11,36 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { chainHmac } from './chain.ts';
-import type { PreparedEvent } from './prepare-event.ts';
+import { copyField, type PreparedRow } from './prepare-event.ts';
+import type { HmacKey } from './stream-codec.ts';
 
 export const COMMIT_LOCK = 0x4c48_4c45_4447_4552n; // "LH" "LEDGER"
 export const COMMITS_CHANNEL = 'ledgerhub_commits';
 
-export interface StoredEvent extends PreparedEvent {
+/** Columns in the order of PreparedRow.copyPrefix, then the chain columns written under the lock. */
+export const EVENT_COPY_COLUMNS = [
+  'id',
+  'zone_id',
+  'event_type',
+  'request_id',
+  'decision',
+  'policy_set_id',
+  'policy_set_version_id',
+  'manifest_sha',
+  'evaluation_status',
+  'determining_policies_json',
+  'diagnostics_json',
+  'metadata_json',
+  'occurred_at',
+  'content_sha256',
+  'ingest_signature',
+  'prev_content_sha256',
+  'chain_hmac',
+  'chain_seq',
+  'ledger_seq',
+] as const;
+
+export interface StoredEvent extends PreparedRow {
   ledger_seq: number;
   chain_seq: number;
   prev_content_sha256: string | null;
@@ -22,14 +48,14 @@ export interface StoredEvent extends PreparedEvent {
 }
 
 export interface TamperedEvent {
-  event: PreparedEvent;
+  event: PreparedRow;
   storedSha256: string;
 }
 
 export interface AppendResult {
   stored: StoredEvent[];
   /** Same id, same content as a stored (or earlier in-batch) event: nothing to do. */
-  duplicates: PreparedEvent[];
+  duplicates: PreparedRow[];
   /** Same id, different content: refused, alerted. */
   tampered: TamperedEvent[];
   firstSeq: number | null;
@@ -37,7 +63,7 @@ export interface AppendResult {
 }
 
 export interface AppendOptions {
-  hmacKey: Buffer | null;
+  hmacKey: HmacKey | null;
   consumer: string;
   notify?: boolean;
 }
@@ -49,11 +75,11 @@ interface Head {
 
 /** Splits a batch into new events, duplicates and tampered replays, given the stored hashes by id. */
 export function classifyAgainstStored(
-  events: PreparedEvent[],
+  events: PreparedRow[],
   storedById: Map<string, string>,
-): { fresh: PreparedEvent[]; duplicates: PreparedEvent[]; tampered: TamperedEvent[] } {
-  const fresh: PreparedEvent[] = [];
-  const duplicates: PreparedEvent[] = [];
+): { fresh: PreparedRow[]; duplicates: PreparedRow[]; tampered: TamperedEvent[] } {
+  const fresh: PreparedRow[] = [];
+  const duplicates: PreparedRow[] = [];
   const tampered: TamperedEvent[] = [];
   const seen = new Map(storedById);
   for (const e of events) {
@@ -72,10 +98,10 @@ export function classifyAgainstStored(
 
 /** Extends each zone's chain from its head; pure, so the chain rule is unit-testable. */
 export function extendChains(
-  events: PreparedEvent[],
+  events: PreparedRow[],
   heads: Map<string, Head>,
   firstLedgerSeq: number,
-  hmacKey: Buffer | null,
+  hmacKey: HmacKey | null,
 ): StoredEvent[] {
   const out: StoredEvent[] = [];
   let seq = firstLedgerSeq;
@@ -94,38 +120,69 @@ export function extendChains(
   return out;
 }
 
+const UNIQUE_VIOLATION = '23505';
+
 export async function appendBatch(
   client: pg.ClientBase,
-  events: PreparedEvent[],
+  events: PreparedRow[],
   opts: AppendOptions,
 ): Promise<AppendResult> {
-  await client.query('BEGIN');
   try {
-    const result = await appendInTransaction(client, events, opts);
-    await client.query('COMMIT');
-    return result;
+    return await appendOnce(client, events, opts, false);
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+  }
+  // a redelivery or a replay: redo the batch knowing which ids are already stored
+  try {
+    return await appendOnce(client, events, opts, true);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   }
 }
 
-async function appendInTransaction(
+/**
+ * One transaction, in four round trips on the common path: BEGIN, lock and read the heads; COPY the
+ * id registry rows; COPY the events; advance heads, ledger head and commit log, notify, COMMIT. The
+ * first and last are multi-statement simple queries with every value escaped as a literal.
+ */
+async function appendOnce(
   client: pg.ClientBase,
-  events: PreparedEvent[],
+  events: PreparedRow[],
   opts: AppendOptions,
+  lookUpStored: boolean,
 ): Promise<AppendResult> {
-  await client.query('SELECT pg_advisory_xact_lock($1)', [COMMIT_LOCK.toString()]);
+  const lit = (v: string) => client.escapeLiteral(v);
+  const textArray = (values: string[]) => `ARRAY[${values.map(lit).join(',')}]::text[]`;
+  const begin = `BEGIN; SELECT pg_advisory_xact_lock(${COMMIT_LOCK});`;
 
-  const ids = [...new Set(events.map((e) => e.id))];
-  const existing = await client.query<{ id: string; content_sha256: string }>(
-    'SELECT id, content_sha256 FROM audit_event_ids WHERE id = ANY($1::text[])',
-    [ids],
-  );
-  const { fresh, duplicates, tampered } = classifyAgainstStored(
-    events,
-    new Map(existing.rows.map((r) => [r.id, r.content_sha256])),
-  );
+  let stored = new Map<string, string>();
+  if (lookUpStored) {
+    await client.query(begin);
+    const existing = await client.query<{ id: string; content_sha256: string }>(
+      'SELECT id, content_sha256 FROM audit_event_ids WHERE id = ANY($1::text[])',
+      [[...new Set(events.map((e) => e.id))]],
+    );
+    stored = new Map(existing.rows.map((r) => [r.id, r.content_sha256]));
+  }
+  // in-batch repeats are classified even on the optimistic path: the registry COPY would refuse them
+  const { fresh, duplicates, tampered } = classifyAgainstStored(events, stored);
+  if (fresh.length === 0 && tampered.length === 0) {
+    if (lookUpStored) await client.query('COMMIT');
+    return { stored: [], duplicates, tampered, firstSeq: null, lastSeq: null };
+  }
+
+  const zones = [...new Set(fresh.map((e) => e.zone_id))];
+  const reads = (await client.query(
+    `${lookUpStored ? '' : begin}
+     SELECT last_ledger_seq FROM audit_ledger_state FOR UPDATE;
+     SELECT zone_id, chain_seq, content_sha256 FROM audit_chain_heads WHERE zone_id = ANY(${textArray(zones)}) FOR UPDATE`,
+  )) as unknown as pg.QueryResult[];
+  const [ledgerRows, headRows] = reads.slice(-2) as [
+    pg.QueryResult<{ last_ledger_seq: number }>,
+    pg.QueryResult<{ zone_id: string; chain_seq: number; content_sha256: string }>,
+  ];
 
   if (tampered.length > 0) {
     await client.query(
@@ -138,134 +195,75 @@ async function appendInTransaction(
         tampered.map((t) => `stored=${t.storedSha256} incoming=${t.event.content_sha256}`),
       ],
     );
+    if (fresh.length === 0) {
+      await client.query('COMMIT');
+      return { stored: [], duplicates, tampered, firstSeq: null, lastSeq: null };
+    }
   }
-  if (fresh.length === 0) return { stored: [], duplicates, tampered, firstSeq: null, lastSeq: null };
 
-  const ledger = await client.query<{ last_ledger_seq: number }>(
-    'SELECT last_ledger_seq FROM audit_ledger_state FOR UPDATE',
-  );
-  const firstSeq = (ledger.rows[0]?.last_ledger_seq ?? 0) + 1;
-  const zones = [...new Set(fresh.map((e) => e.zone_id))];
-  const headRows = await client.query<{ zone_id: string; chain_seq: number; content_sha256: string }>(
-    'SELECT zone_id, chain_seq, content_sha256 FROM audit_chain_heads WHERE zone_id = ANY($1::text[]) FOR UPDATE',
-    [zones],
-  );
+  const firstSeq = Number(ledgerRows.rows[0]?.last_ledger_seq ?? 0) + 1;
   const heads = new Map<string, Head>(
-    headRows.rows.map((r) => [r.zone_id, { chainSeq: r.chain_seq, sha: r.content_sha256 }]),
+    headRows.rows.map((r) => [r.zone_id, { chainSeq: Number(r.chain_seq), sha: r.content_sha256 }]),
   );
-  const stored = extendChains(fresh, heads, firstSeq, opts.hmacKey);
-  const lastSeq = firstSeq + stored.length - 1;
+  const rows = extendChains(fresh, heads, firstSeq, opts.hmacKey);
+  const lastSeq = firstSeq + rows.length - 1;
 
-  await copyRows(
+  await copyText(
     client,
     'COPY audit_event_ids (id, occurred_at, zone_id, content_sha256, ledger_seq) FROM STDIN',
-    stored.map((e) => [e.id, e.occurred_at_iso, e.zone_id, e.content_sha256, String(e.ledger_seq)]),
+    rows.map((e) => `${e.idsCopyPrefix}${e.ledger_seq}\n`),
   );
-  await copyRows(client, `COPY audit_events (${EVENT_COLUMNS.join(', ')}) FROM STDIN`, stored.map(eventRow));
+  await copyText(
+    client,
+    `COPY audit_events (${EVENT_COPY_COLUMNS.join(', ')}) FROM STDIN`,
+    rows.map(
+      (e) =>
+        `${e.copyPrefix}${copyField(e.prev_content_sha256)}\t${copyField(e.chain_hmac)}\t${e.chain_seq}\t${e.ledger_seq}\n`,
+    ),
+  );
 
-  const zoneHeads = [...heads].filter(([zone]) => zones.includes(zone));
+  let min = rows[0]!;
+  let max = rows[0]!;
+  for (const e of rows) {
+    if (e.occurred_at_us < min.occurred_at_us) min = e;
+    if (e.occurred_at_us > max.occurred_at_us) max = e;
+  }
+  const chainSeqs = zones.map((z) => String(heads.get(z)!.chainSeq));
+  const shas = zones.map((z) => heads.get(z)!.sha);
   await client.query(
     `INSERT INTO audit_chain_heads (zone_id, chain_seq, content_sha256)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
-     ON CONFLICT (zone_id) DO UPDATE
-       SET chain_seq = EXCLUDED.chain_seq, content_sha256 = EXCLUDED.content_sha256, updated_at = now()`,
-    [zoneHeads.map(([z]) => z), zoneHeads.map(([, h]) => h.chainSeq), zoneHeads.map(([, h]) => h.sha)],
+       SELECT * FROM unnest(${textArray(zones)}, ARRAY[${chainSeqs.join(',')}]::bigint[], ${textArray(shas)})
+       ON CONFLICT (zone_id) DO UPDATE
+         SET chain_seq = EXCLUDED.chain_seq, content_sha256 = EXCLUDED.content_sha256, updated_at = now();
+     UPDATE audit_ledger_state SET last_ledger_seq = ${lastSeq}, updated_at = now();
+     INSERT INTO audit_commits (first_seq, last_seq, event_count, min_occurred_at, max_occurred_at, consumer)
+       VALUES (${firstSeq}, ${lastSeq}, ${rows.length}, ${lit(min.occurred_at_iso)}, ${lit(max.occurred_at_iso)}, ${lit(opts.consumer)});
+     ${opts.notify !== false ? `SELECT pg_notify(${lit(COMMITS_CHANNEL)}, ${lit(String(lastSeq))});` : ''}
+     COMMIT`,
   );
-  await client.query('UPDATE audit_ledger_state SET last_ledger_seq = $1, updated_at = now()', [lastSeq]);
-  let minUs = Number.POSITIVE_INFINITY;
-  let maxUs = Number.NEGATIVE_INFINITY;
-  let minIso = '';
-  let maxIso = '';
-  for (const e of stored) {
-    if (e.occurred_at_us < minUs) [minUs, minIso] = [e.occurred_at_us, e.occurred_at_iso];
-    if (e.occurred_at_us > maxUs) [maxUs, maxIso] = [e.occurred_at_us, e.occurred_at_iso];
-  }
-  await client.query(
-    `INSERT INTO audit_commits (first_seq, last_seq, event_count, min_occurred_at, max_occurred_at, consumer)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [firstSeq, lastSeq, stored.length, minIso, maxIso, opts.consumer],
-  );
-  if (opts.notify !== false) {
-    await client.query('SELECT pg_notify($1, $2)', [COMMITS_CHANNEL, String(lastSeq)]);
-  }
-  return { stored, duplicates, tampered, firstSeq, lastSeq };
+  return { stored: rows, duplicates, tampered, firstSeq, lastSeq };
 }
 
-export const EVENT_COLUMNS = [
-  'id',
-  'zone_id',
-  'event_type',
-  'request_id',
-  'decision',
-  'policy_set_id',
-  'policy_set_version_id',
-  'manifest_sha',
-  'evaluation_status',
-  'determining_policies_json',
-  'diagnostics_json',
-  'metadata_json',
-  'occurred_at',
-  'content_sha256',
-  'prev_content_sha256',
-  'chain_hmac',
-  'chain_seq',
-  'ingest_signature',
-  'ledger_seq',
-] as const;
-
-function eventRow(e: StoredEvent): (string | null)[] {
-  return [
-    e.id,
-    e.zone_id,
-    e.event_type,
-    e.request_id,
-    e.decision,
-    e.policy_set_id,
-    e.policy_set_version_id,
-    e.manifest_sha,
-    e.evaluation_status,
-    e.determining_policies_json,
-    e.diagnostics_json,
-    e.metadata_json,
-    e.occurred_at_iso,
-    e.content_sha256,
-    e.prev_content_sha256,
-    e.chain_hmac,
-    String(e.chain_seq),
-    e.ingest_signature,
-    String(e.ledger_seq),
-  ];
-}
-
-/** COPY text format: tab-separated, \N for NULL, backslash escapes for \ \t \n \r. */
-export function copyLine(values: readonly (string | null)[]): string {
-  let line = '';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) line += '\t';
-    const v = values[i];
-    line += v === null || v === undefined ? '\\N' : escapeCopy(v);
-  }
-  return `${line}\n`;
-}
-
-function escapeCopy(v: string): string {
-  if (!/[\\\t\n\r]/.test(v)) return v;
-  return v.replace(/[\\\t\n\r]/g, (c) =>
-    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
-  );
-}
-
-export async function copyRows(client: pg.ClientBase, sql: string, rows: (string | null)[][]): Promise<void> {
+/** Streams COPY text lines to Postgres in chunks of about 256 KiB. */
+export async function copyText(client: pg.ClientBase, sql: string, lines: string[]): Promise<void> {
   const chunks: string[] = [];
   let chunk = '';
-  for (const row of rows) {
-    chunk += copyLine(row);
+  for (const line of lines) {
+    chunk += line;
     if (chunk.length > 256 * 1024) {
       chunks.push(chunk);
       chunk = '';
     }
   }
   if (chunk) chunks.push(chunk);
-  const stream = client.query(copyFrom(sql));
-  await pipeline(chunks, stream);
+  await pipeline(chunks, client.query(copyFrom(sql)));
+}
+
+/** COPY text rows from column values (for callers without prepared prefixes: benchmarks, tools). */
+export async function copyRows(client: pg.ClientBase, sql: string, rows: (string | null)[][]): Promise<void> {
+  await copyText(
+    client,
+    sql,
+    rows.map((r) => `${r.map(copyField).join('\t')}\n`),
+  );
 }

@@ -16,7 +16,7 @@ export class JsonNumberText {
  * numbers) costs one native JSON.parse plus a scan.
  */
 export function parseJsonPreservingNumbers(text: string): unknown {
-  if (!hasInexactNumber(text)) return JSON.parse(text);
+  if (!MAYBE_INEXACT_NUMBER.test(text) || !hasInexactNumber(text)) return JSON.parse(text);
   return JSON.parse(text, function revive(_key, value, context?: { source?: string }) {
     if (typeof value === 'number' && context?.source !== undefined && !isExactInteger(context.source)) {
       return new JsonNumberText(context.source);
@@ -25,32 +25,42 @@ export function parseJsonPreservingNumbers(text: string): unknown {
   });
 }
 
+/**
+ * A cheap native pre-check: every number token starts the text or follows ':' ',' or '[', so a number
+ * with a fraction, an exponent or 16+ digits must match this. Text inside strings may match too; then
+ * the exact scan below decides.
+ */
+const MAYBE_INEXACT_NUMBER = /(?:^|[:,[])\s*-?\d+(?:[.eE]|\d{15})/;
+
 function isExactInteger(source: string): boolean {
   return /^-?(0|[1-9][0-9]{0,14})$/.test(source);
 }
 
-/** True when a number token outside strings has a fraction, an exponent or more than 15 digits. */
+/** Outside strings, only number tokens have a digit next to '.', 'e' or 'E' (true/false have no digits). */
+const INEXACT_TOKEN = /\d[.eE]|\d{16}/;
+
+/**
+ * True when a number token outside strings has a fraction, an exponent or more than 15 digits.
+ * Strings are skipped with indexOf, so the cost is per string, not per character.
+ */
 function hasInexactNumber(text: string): boolean {
-  let inString = false;
-  let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-      continue;
+  let i = 0;
+  for (;;) {
+    const open = text.indexOf('"', i);
+    const outside = open === -1 ? text.slice(i) : text.slice(i, open);
+    if (INEXACT_TOKEN.test(outside)) return true;
+    if (open === -1) return false;
+    // find the closing quote: one not preceded by an odd number of backslashes
+    let close = text.indexOf('"', open + 1);
+    for (;;) {
+      if (close === -1) return false; // malformed; JSON.parse reports it
+      let slashes = 0;
+      for (let j = close - 1; text.charCodeAt(j) === 0x5c; j--) slashes++;
+      if (slashes % 2 === 0) break;
+      close = text.indexOf('"', close + 1);
     }
-    if (c === 0x22) {
-      inString = true;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39) {
-      if (++digits > 15) return true;
-    } else {
-      if (digits > 0 && (c === 0x2e || c === 0x65 || c === 0x45)) return true;
-      digits = 0;
-    }
+    i = close + 1;
   }
-  return false;
 }
 
 /** Postgres numeric_in refuses exponents beyond this (NUMERIC_MAX_PRECISION). */
@@ -85,22 +95,26 @@ export function canonicalNumber(source: string): string {
   return (sign === '-' && !isZero ? '-' : '') + whole + (scale > 0 ? `.${frac}` : '');
 }
 
-const textEncoder = new TextEncoder();
-
 function utf8Length(s: string): number {
   // ASCII fast path: every code unit below 0x80 is one byte
   for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return textEncoder.encode(s).length;
+    if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
   }
   return s.length;
 }
 
-function compareKeys(a: string, b: string): number {
-  const la = utf8Length(a);
-  const lb = utf8Length(b);
-  if (la !== lb) return la - lb;
-  if (la === a.length && lb === b.length) return a < b ? -1 : a > b ? 1 : 0;
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+interface SortKey {
+  key: string;
+  out: string;
+  bytes: number;
+  ascii: boolean;
+}
+
+/** jsonb's key order: shorter UTF-8 first, then bytewise. */
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (a.bytes !== b.bytes) return a.bytes - b.bytes;
+  if (a.ascii && b.ascii) return a.out < b.out ? -1 : a.out > b.out ? 1 : 0;
+  return Buffer.compare(Buffer.from(a.out, 'utf8'), Buffer.from(b.out, 'utf8'));
 }
 
 /**
@@ -112,24 +126,15 @@ export function sanitizeText(s: string): string {
   return clean.isWellFormed() ? clean : clean.toWellFormed();
 }
 
-/** Deep copy of a parsed JSON value with every string (keys included) sanitised. */
-export function sanitizeJson(value: unknown): unknown {
-  if (typeof value === 'string') return sanitizeText(value);
-  if (Array.isArray(value)) return value.map(sanitizeJson);
-  if (value !== null && typeof value === 'object' && !(value instanceof JsonNumberText)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[sanitizeText(k)] = sanitizeJson(v);
-    return out;
-  }
-  return value;
-}
-
-/** The jsonb text form of a parsed JSON value. Strings must already be sanitised. */
+/**
+ * The jsonb text form of a parsed JSON value, with every string (keys included) sanitised on the way:
+ * what this returns is exactly what Postgres stores and prints back.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return JSON.stringify(sanitizeText(value));
     case 'number':
       if (!Number.isFinite(value)) throw new Error('non-finite number in JSON');
       return Number.isInteger(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER
@@ -148,14 +153,22 @@ export function canonicalJson(value: unknown): string {
         }
         return `${out}]`;
       }
-      const keys = Object.keys(value);
-      if (keys.length === 0) return '{}';
-      keys.sort(compareKeys);
+      const obj = value as Record<string, unknown>;
+      const raw = Object.keys(obj);
+      if (raw.length === 0) return '{}';
+      // sanitising can make two keys equal ("a\u0000" and "a"): the later one wins, as in jsonb
+      const byOut = new Map<string, SortKey>();
+      for (const key of raw) {
+        const out = sanitizeText(key);
+        const bytes = utf8Length(out);
+        byOut.set(out, { key, out, bytes, ascii: bytes === out.length });
+      }
+      const keys = [...byOut.values()].sort(compareKeys);
       let out = '{';
       for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
+        const k = keys[i]!;
         if (i > 0) out += ', ';
-        out += `${JSON.stringify(key)}: ${canonicalJson((value as Record<string, unknown>)[key])}`;
+        out += `${JSON.stringify(k.out)}: ${canonicalJson(obj[k.key])}`;
       }
       return `${out}}`;
     }

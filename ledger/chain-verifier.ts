@@ -1,6 +1,8 @@
 // Pure chain verification: fed a zone's rows in chain_seq order, it recomputes each content hash,
 // checks the link to the previous row and the chain HMAC, and reports every fault with its kind.
+
 import { type ChainFields, chainHmac, contentSha256 } from './chain.ts';
+import type { HmacKey } from './stream-codec.ts';
 
 export type ChainFaultKind =
   /** the row's columns no longer hash to its content_sha256: changed in place */
@@ -33,12 +35,12 @@ interface ZoneCursor {
 }
 
 export class ChainVerifier {
-  readonly #key: Buffer | null;
+  readonly #key: HmacKey | null;
   readonly #zones = new Map<string, ZoneCursor>();
   checked = 0;
 
   /** With no key, HMACs are not checked (chain_hmac is expected to be empty, as Caracal writes it). */
-  constructor(key: Buffer | null) {
+  constructor(key: HmacKey | null) {
     this.#key = key;
   }
 

@@ -3,6 +3,7 @@
 // content + "|" + prev under the hex AUDIT_HMAC_KEY.
 import { createHash, createHmac } from 'node:crypto';
 import { RFC3339 } from './event.ts';
+import type { HmacKey } from './stream-codec.ts';
 
 const SEP = '\u001f';
 
@@ -55,7 +56,7 @@ export function contentSha256(f: ChainFields): string {
 }
 
 /** hex HMAC-SHA256(key, content + "|" + prev); "" when no key is configured, as Caracal stores it. */
-export function chainHmac(key: Buffer | null, content: string, prev: string): string {
+export function chainHmac(key: HmacKey | null, content: string, prev: string): string {
   if (key === null) return '';
   return createHmac('sha256', key).update(`${content}|${prev}`, 'utf8').digest('hex');
 }

@@ -1,14 +1,47 @@
 // Turns one event's JSON text into the row the ledger stores: parsed, checked against the contract,
 // NUL-free, JSON fields in jsonb text form, occurred_at truncated to microseconds, content hash computed.
-import { canonicalJson, parseJsonPreservingNumbers, sanitizeJson, sanitizeText } from './canonical-json.ts';
+import { canonicalJson, parseJsonPreservingNumbers, sanitizeText } from './canonical-json.ts';
 import { type ChainFields, contentSha256, parseOccurredAt } from './chain.ts';
 import { AuditEventSchema, describeSchemaError } from './event.ts';
 
-/** An event ready for the chain: every hashed column plus what the batch insert needs. */
-export interface PreparedEvent extends ChainFields {
-  occurred_at_iso: string;
+/** What the batch insert needs of an event: identity, time, hash and its COPY text so far. */
+export interface PreparedRow {
+  id: string;
+  zone_id: string;
   content_sha256: string;
+  occurred_at_us: number;
+  occurred_at_iso: string;
+  /** The COPY text of every column known before the chain is extended, ending in a tab. */
+  copyPrefix: string;
+  /** The same for the id registry row (id, occurred_at, zone_id, content_sha256). */
+  idsCopyPrefix: string;
+}
+
+/** An event ready for the chain: every hashed column plus what the batch insert needs. */
+export interface PreparedEvent extends ChainFields, PreparedRow {
   ingest_signature: string | null;
+}
+
+/** The row part of a prepared event (what crosses from the classification thread). */
+export function preparedRow(e: PreparedEvent): PreparedRow {
+  return {
+    id: e.id,
+    zone_id: e.zone_id,
+    content_sha256: e.content_sha256,
+    occurred_at_us: e.occurred_at_us,
+    occurred_at_iso: e.occurred_at_iso,
+    copyPrefix: e.copyPrefix,
+    idsCopyPrefix: e.idsCopyPrefix,
+  };
+}
+
+/** One COPY text field: \N for NULL, backslash escapes for \ tab newline and carriage return. */
+export function copyField(v: string | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  if (!/[\\\t\n\r]/.test(v)) return v;
+  return v.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
 }
 
 export type PrepareResult = { ok: true; event: PreparedEvent } | { ok: false; error: string };
@@ -63,7 +96,7 @@ export function prepareEvent(data: string, signature: string | null): PrepareRes
   try {
     for (const name of JSON_FIELDS) {
       const v = raw[name];
-      json[name] = v === undefined || v === null ? null : canonicalJson(sanitizeJson(v));
+      json[name] = v === undefined || v === null ? null : canonicalJson(v);
     }
   } catch (err) {
     return { ok: false, error: `schema: ${(err as Error).message}` };
@@ -86,7 +119,29 @@ export function prepareEvent(data: string, signature: string | null): PrepareRes
     occurred_at_iso: occurred.iso,
     content_sha256: '',
     ingest_signature: signature,
+    copyPrefix: '',
+    idsCopyPrefix: '',
   };
   event.content_sha256 = contentSha256(event);
+  event.copyPrefix = `${[
+    event.id,
+    event.zone_id,
+    event.event_type,
+    event.request_id,
+    event.decision,
+    event.policy_set_id,
+    event.policy_set_version_id,
+    event.manifest_sha,
+    event.evaluation_status,
+    event.determining_policies_json,
+    event.diagnostics_json,
+    event.metadata_json,
+    event.occurred_at_iso,
+    event.content_sha256,
+    event.ingest_signature,
+  ]
+    .map(copyField)
+    .join('\t')}\t`;
+  event.idsCopyPrefix = `${copyField(event.id)}\t${event.occurred_at_iso}\t${copyField(event.zone_id)}\t${event.content_sha256}\t`;
   return { ok: true, event };
 }

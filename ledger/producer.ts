@@ -1,18 +1,20 @@
 // The producer client: emit() never blocks or throws; a background flusher batches signed XADDs,
 // spills batches to disk while Redis is unreachable, replays spill files on start and on recovery,
 // and counts everything it had to drop.
+
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { appendFile, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { AuditEventInput } from './event.ts';
+import type { HmacKey } from './stream-codec.ts';
 import { encodeStreamFields } from './stream-codec.ts';
 
 export interface ProducerOptions {
   redis: Redis;
   stream: string;
-  hmacKey: Buffer | null;
+  hmacKey: HmacKey | null;
   /** Events held in memory before new ones are dropped. */
   maxQueue?: number;
   /** Events per XADD pipeline. */
@@ -49,7 +51,7 @@ const SPILL_SUFFIX = '.ndjson';
 export class AuditProducer {
   readonly #redis: Redis;
   readonly #stream: string;
-  readonly #key: Buffer | null;
+  readonly #key: HmacKey | null;
   readonly #maxQueue: number;
   readonly #batchSize: number;
   readonly #spillDir: string | null;

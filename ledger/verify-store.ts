@@ -1,10 +1,12 @@
 // Verifies stored chains: walks each zone's rows in chain_seq order (a range, a time window or all of
 // it), feeds them to the ChainVerifier and checks the tail against the zone's recorded head.
+
 import type pg from 'pg';
 import { type ChainFault, ChainVerifier, type StoredChainRow } from './chain-verifier.ts';
+import type { HmacKey } from './stream-codec.ts';
 
 export interface VerifyOptions {
-  key: Buffer | null;
+  key: HmacKey | null;
   zone?: string;
   fromSeq?: number;
   toSeq?: number;

@@ -1,15 +1,17 @@
 // Classifies one stream message before storage: too large, missing data, bad signature, bad JSON or
 // schema, or a prepared event. Pure, so every dead-letter reason is unit-testable.
+
 import { DeadLetterReason } from '../ledger/dead-letter.ts';
-import { type PreparedEvent, prepareEvent } from '../ledger/prepare-event.ts';
+import { type PreparedRow, preparedRow, prepareEvent } from '../ledger/prepare-event.ts';
+import type { HmacKey } from '../ledger/stream-codec.ts';
 import { type StreamEntry, verifySignature } from '../ledger/stream-codec.ts';
 
 export type Classified =
-  | { kind: 'event'; entry: StreamEntry; event: PreparedEvent }
+  | { kind: 'event'; entry: StreamEntry; event: PreparedRow }
   | { kind: 'dead'; entry: StreamEntry; reason: string };
 
 export interface ClassifyOptions {
-  hmacKey: Buffer | null;
+  hmacKey: HmacKey | null;
   maxMessageBytes: number;
 }
 
@@ -27,5 +29,5 @@ export function classifyEntry(entry: StreamEntry, opts: ClassifyOptions): Classi
   const signature = opts.hmacKey !== null && sig !== undefined ? sig.toString('latin1').toLowerCase() : null;
   const prepared = prepareEvent(data.toString('utf8'), signature);
   if (!prepared.ok) return { kind: 'dead', entry, reason: DeadLetterReason.jsonParseError(prepared.error) };
-  return { kind: 'event', entry, event: prepared.event };
+  return { kind: 'event', entry, event: preparedRow(prepared.event) };
 }

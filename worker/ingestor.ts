@@ -2,15 +2,17 @@
 // bisecting permanent ones), then dead-letter and acknowledge in one MULTI. A message is acknowledged
 // only after its event committed or its dead letter was written. The next batch is read and classified
 // while the current one is being stored.
+
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { type AppendResult, appendBatch } from '../ledger/append-batch.ts';
 import { describePgError, isPgUnreachable, isTransientPgError } from '../ledger/db.ts';
 import { DeadLetterReason, reasonKind } from '../ledger/dead-letter.ts';
-import type { PreparedEvent } from '../ledger/prepare-event.ts';
+import type { PreparedRow } from '../ledger/prepare-event.ts';
 import type { Logger } from '../ledger/runtime/log.ts';
-import type { StreamEntry } from '../ledger/stream-codec.ts';
-import { type Classified, classifyEntry } from './classify.ts';
+import type { HmacKey, StreamEntry } from '../ledger/stream-codec.ts';
+import type { Classifier } from './classifier.ts';
+import type { Classified } from './classify.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import {
   claimIdle,
@@ -23,7 +25,7 @@ import {
 
 export interface IngestorOptions {
   names: StreamNames;
-  hmacKey: Buffer | null;
+  hmacKey: HmacKey | null;
   batchSize: number;
   blockMs: number;
   maxDeliveries: number;
@@ -38,7 +40,16 @@ interface Batch {
   classified: Classified[];
   /** Delivery count per stream id before this attempt (1 for a fresh read). */
   deliveries: Map<string, number>;
+  classifyMs: number;
 }
+
+interface Settled {
+  dead: DeadLetterItem[];
+  ackIds: string[];
+}
+
+/** Batches read and classified ahead of the one being stored. */
+const PREFETCH = 2;
 
 interface StoreOutcome {
   stored: number;
@@ -55,6 +66,7 @@ export class Ingestor {
   readonly #opts: IngestorOptions;
   readonly #metrics: WorkerMetrics;
   readonly #log: Logger;
+  readonly #classifier: Classifier;
   #stopping = false;
   #pgDown = false;
   #redisDown = false;
@@ -66,9 +78,17 @@ export class Ingestor {
   #wake: (() => void) | null = null;
 
   constructor(
-    deps: { redis: Redis; blocking: Redis; pool: pg.Pool; metrics: WorkerMetrics; log: Logger },
+    deps: {
+      redis: Redis;
+      blocking: Redis;
+      pool: pg.Pool;
+      metrics: WorkerMetrics;
+      log: Logger;
+      classifier: Classifier;
+    },
     opts: IngestorOptions,
   ) {
+    this.#classifier = deps.classifier;
     this.#redis = deps.redis;
     this.#blocking = deps.blocking;
     this.#pool = deps.pool;
@@ -98,16 +118,42 @@ export class Ingestor {
     this.#wake?.();
   }
 
-  /** Runs until stop(); drains this consumer's own pending messages first (left by a crash). */
+  /**
+   * Runs until stop(); drains this consumer's own pending messages first (left by a crash). Up to
+   * PREFETCH batches are read and classified ahead, and a batch's acknowledgement overlaps the next
+   * batch's transaction, so Postgres, Redis and the CPU work at the same time.
+   */
   async run(): Promise<void> {
     try {
       await this.#drainOwnPending();
-      let next: Promise<Batch | null> | null = this.#nextBatch();
-      while (next) {
-        const batch = await next;
-        next = this.#stopping ? null : this.#nextBatch();
-        if (batch && batch.classified.length > 0) await this.#process(batch);
+      const ahead: Promise<Batch | null>[] = [];
+      const refill = () => {
+        while (!this.#stopping && ahead.length < PREFETCH) ahead.push(this.#nextBatch());
+      };
+      refill();
+      let acking: Promise<void> = Promise.resolve();
+      while (ahead.length > 0) {
+        const waitStart = performance.now();
+        const batch = await ahead.shift()!;
+        refill();
+        if (!batch || batch.classified.length === 0) continue;
+        const storeStart = performance.now();
+        const settled = await this.#store(batch);
+        const ackWaitStart = performance.now();
+        await acking;
+        this.#log.debug(
+          {
+            size: batch.classified.length,
+            waitMs: Math.round(storeStart - waitStart),
+            classifyMs: Math.round(batch.classifyMs),
+            storeMs: Math.round(ackWaitStart - storeStart),
+            ackWaitMs: Math.round(performance.now() - ackWaitStart),
+          },
+          'batch',
+        );
+        acking = this.#acknowledge(settled);
       }
+      await acking;
     } catch (err) {
       if (err instanceof Abandoned) return;
       this.#loopError = err as Error;
@@ -145,7 +191,7 @@ export class Ingestor {
       // entries already handled in this drain are acked; an empty read means the PEL is empty
       if (entries.length === 0) return;
       this.#log.info({ count: entries.length }, 'recovering pending messages from a previous run');
-      await this.#process(await this.#classifyWithCounts(entries));
+      await this.#acknowledge(await this.#store(await this.#classifyWithCounts(entries)));
     }
   }
 
@@ -174,15 +220,17 @@ export class Ingestor {
     return this.#classify(entries, counts);
   }
 
-  #classify(entries: StreamEntry[], deliveries: Map<string, number>): Batch {
-    const opts = { hmacKey: this.#opts.hmacKey, maxMessageBytes: this.#opts.maxMessageBytes };
-    return { classified: entries.map((e) => classifyEntry(e, opts)), deliveries };
+  async #classify(entries: StreamEntry[], deliveries: Map<string, number>): Promise<Batch> {
+    const started = performance.now();
+    const classified = entries.length === 0 ? [] : await this.#classifier.classify(entries);
+    return { classified, deliveries, classifyMs: performance.now() - started };
   }
 
-  async #process(batch: Batch): Promise<void> {
+  /** Stores a batch's events; returns what to dead-letter and which stream ids to acknowledge. */
+  async #store(batch: Batch): Promise<Settled> {
     const dead: DeadLetterItem[] = [];
-    const events: PreparedEvent[] = [];
-    const entryOf = new Map<PreparedEvent, StreamEntry>();
+    const events: PreparedRow[] = [];
+    const entryOf = new Map<PreparedRow, StreamEntry>();
     for (const c of batch.classified) {
       const delivered = batch.deliveries.get(c.entry.streamId) ?? 1;
       if (c.kind === 'dead') {
@@ -199,17 +247,20 @@ export class Ingestor {
       }
     }
     this.#metrics.batchSize.observe(batch.classified.length);
-    const maxDelivered = Math.max(
-      1,
-      ...batch.classified.map((c) => batch.deliveries.get(c.entry.streamId) ?? 1),
-    );
+    let maxDelivered = 1;
+    for (const n of batch.deliveries.values()) maxDelivered = Math.max(maxDelivered, n);
     const outcome =
-      events.length > 0 ? await this.#store(events, entryOf, maxDelivered) : { stored: 0, dead: [] };
+      events.length > 0 ? await this.#storeEvents(events, entryOf, maxDelivered) : { stored: 0, dead: [] };
     dead.push(...outcome.dead);
-    const ackIds = batch.classified.map((c) => c.entry.streamId);
-    await this.#withRedis(() => deadLetterAndAck(this.#redis, this.#opts.names, dead, ackIds));
-    for (const id of ackIds) this.#inFlight.delete(id);
-    this.#countDeadLetters(dead);
+    return { dead, ackIds: batch.classified.map((c) => c.entry.streamId) };
+  }
+
+  async #acknowledge(settled: Settled): Promise<void> {
+    await this.#withRedis(() =>
+      deadLetterAndAck(this.#redis, this.#opts.names, settled.dead, settled.ackIds),
+    );
+    for (const id of settled.ackIds) this.#inFlight.delete(id);
+    this.#countDeadLetters(settled.dead);
   }
 
   #countDeadLetters(dead: DeadLetterItem[]): void {
@@ -224,9 +275,9 @@ export class Ingestor {
   }
 
   /** Stores events, retrying transient errors and splitting a batch to isolate a permanently failing event. */
-  async #store(
-    events: PreparedEvent[],
-    entryOf: Map<PreparedEvent, StreamEntry>,
+  async #storeEvents(
+    events: PreparedRow[],
+    entryOf: Map<PreparedRow, StreamEntry>,
     deliveredBefore: number,
   ): Promise<StoreOutcome> {
     let attempts = deliveredBefore - 1;
@@ -267,14 +318,14 @@ export class Ingestor {
           return { stored: 0, dead: [{ entry: entryOf.get(events[0]!)!, reason }] };
         }
         const mid = Math.ceil(events.length / 2);
-        const first = await this.#store(events.slice(0, mid), entryOf, deliveredBefore);
-        const second = await this.#store(events.slice(mid), entryOf, deliveredBefore);
+        const first = await this.#storeEvents(events.slice(0, mid), entryOf, deliveredBefore);
+        const second = await this.#storeEvents(events.slice(mid), entryOf, deliveredBefore);
         return { stored: first.stored + second.stored, dead: [...first.dead, ...second.dead] };
       }
     }
   }
 
-  async #append(events: PreparedEvent[]): Promise<AppendResult> {
+  async #append(events: PreparedRow[]): Promise<AppendResult> {
     const started = performance.now();
     const client = await this.#pool.connect();
     let broken: Error | undefined;
@@ -293,7 +344,7 @@ export class Ingestor {
     }
   }
 
-  #outcome(result: AppendResult, entryOf: Map<PreparedEvent, StreamEntry>): StoreOutcome {
+  #outcome(result: AppendResult, entryOf: Map<PreparedRow, StreamEntry>): StoreOutcome {
     this.#metrics.inserts.inc(result.stored.length);
     this.#metrics.duplicates.inc(result.duplicates.length);
     this.#stored += result.stored.length;

@@ -8,6 +8,7 @@ import { createRedis } from '../ledger/redis.ts';
 import { createLogger, type Logger } from '../ledger/runtime/log.ts';
 import { type Readiness, startProbeServer } from '../ledger/runtime/probe-server.ts';
 import { INGEST_GROUP } from '../ledger/stream-codec.ts';
+import { inlineClassifier, threadClassifier } from './classifier.ts';
 import { Ingestor } from './ingestor.ts';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts';
 import { ensureGroup, type StreamNames, type StreamStats, streamStats, trimAcknowledged } from './stream.ts';
@@ -50,8 +51,12 @@ export async function startWorker(config: WorkerConfig, opts: { log?: Logger } =
   await ensureGroup(redis, names);
   await ensurePartitions(pool, config.partitionAheadDays, log);
 
+  const classifyOptions = { hmacKey: config.hmacKey, maxMessageBytes: config.maxMessageBytes };
+  const classifier = config.classifyThread
+    ? threadClassifier(classifyOptions)
+    : inlineClassifier(classifyOptions);
   const ingestor = new Ingestor(
-    { redis, blocking, pool, metrics, log },
+    { redis, blocking, pool, metrics, log, classifier },
     {
       names,
       hmacKey: config.hmacKey,
@@ -157,6 +162,7 @@ export async function startWorker(config: WorkerConfig, opts: { log?: Logger } =
       redis.disconnect();
       blocking.disconnect();
       await pool.end().catch(() => {});
+      await classifier.close();
       log.info({ stored: ingestor.storedCount }, 'worker stopped');
     })();
     return stopped;

@@ -1,9 +1,9 @@
 // One typed configuration schema per role, composed from shared keys. The operator renders ConfigMaps
 // from these same definitions, so what it writes is exactly what the roles read.
-import { parseHmacKey } from '../stream-codec.ts';
+import { type HmacKey, parseHmacKey } from '../stream-codec.ts';
 import { boolKey, customKey, enumKey, intKey, type Keys, stringKey, urlKey } from './keys.ts';
 
-const hmacKey = customKey<Buffer | null>(
+const hmacKey = customKey<HmacKey | null>(
   'AUDIT_HMAC_KEY',
   'hex, at least 32 bytes',
   (raw) => parseHmacKey(raw),
@@ -136,6 +136,10 @@ export const workerKeys = {
   shutdownTimeoutMs: intKey('LEDGERHUB_SHUTDOWN_TIMEOUT_MS', 100, 600_000, {
     default: 30_000,
     doc: 'On SIGTERM, how long the batch in flight may take before the process exits anyway.',
+  }),
+  classifyThread: boolKey('AUDIT_CLASSIFY_THREAD', {
+    default: true,
+    doc: 'Parse, validate and hash messages on a second thread, so Postgres round trips never wait on CPU work.',
   }),
   partitionAheadDays: intKey('LEDGERHUB_PARTITION_AHEAD_DAYS', 1, 365, {
     default: 7,

@@ -53,7 +53,9 @@ CREATE INDEX audit_events_agent_session_idx ON audit_events ((metadata_json->>'a
 CREATE INDEX audit_events_session_idx ON audit_events ((metadata_json->>'session_id'))
   WHERE metadata_json ? 'session_id';
 CREATE INDEX audit_events_labels_idx ON audit_events USING gin ((metadata_json->'agent_labels'));
-CREATE INDEX audit_events_ledger_seq_idx ON audit_events (ledger_seq);
+-- ledger_seq grows with insertion order inside every partition, so a BRIN index finds a commit's rows
+-- for a fraction of a btree's cost on the ingest path
+CREATE INDEX audit_events_ledger_seq_brin ON audit_events USING brin (ledger_seq) WITH (pages_per_range = 16);
 CREATE INDEX audit_events_ingested_brin ON audit_events USING brin (ingested_at);
 
 -- Every event id ever stored, whatever its occurred_at: the primary key above cannot make ids unique

@@ -6,7 +6,7 @@ import { loadConfig } from '../../ledger/config/keys.ts';
 import { workerKeys } from '../../ledger/config/roles.ts';
 import type { AuditEventInput } from '../../ledger/event.ts';
 import { createRedis } from '../../ledger/redis.ts';
-import { encodeStreamFields } from '../../ledger/stream-codec.ts';
+import { encodeStreamFields, type HmacKey, hmacKeyFromBytes } from '../../ledger/stream-codec.ts';
 import type { WorkerConfig } from '../../worker/main.ts';
 import { createTestDatabase, redisUrl, type TestDatabase, uniqueStreams } from './test-services.ts';
 
@@ -16,10 +16,10 @@ export interface LedgerFixture {
   stream: string;
   dlqStream: string;
   keyHex: string;
-  key: Buffer;
+  key: HmacKey;
   env: Record<string, string>;
   workerConfig(overrides?: Record<string, string>): WorkerConfig;
-  xadd(event: AuditEventInput, opts?: { sign?: boolean | Buffer; fields?: string[] }): Promise<string>;
+  xadd(event: AuditEventInput, opts?: { sign?: boolean | HmacKey; fields?: string[] }): Promise<string>;
   xaddRaw(fields: (string | Buffer)[]): Promise<string>;
   storedCount(): Promise<number>;
   dlqEntries(): Promise<{ id: string; fields: Record<string, string> }[]>;
@@ -30,8 +30,9 @@ export async function createLedgerFixture(label = 'ledger'): Promise<LedgerFixtu
   const db = await createTestDatabase();
   const redis = createRedis(redisUrl(), 'test-fixture');
   const names = uniqueStreams(label);
-  const key = randomBytes(32);
-  const keyHex = key.toString('hex');
+  const keyBytes = randomBytes(32);
+  const keyHex = keyBytes.toString('hex');
+  const key = hmacKeyFromBytes(keyBytes);
   const env: Record<string, string> = {
     REDIS_URL: redisUrl(),
     DATABASE_URL: db.url,
@@ -56,7 +57,8 @@ export async function createLedgerFixture(label = 'ledger'): Promise<LedgerFixtu
     workerConfig: (overrides = {}) => loadConfig('worker', workerKeys, { ...env, ...overrides }),
     async xadd(event, opts = {}) {
       const data = JSON.stringify(event);
-      const signKey = opts.sign === false ? null : Buffer.isBuffer(opts.sign) ? opts.sign : key;
+      const signKey =
+        opts.sign === false ? null : opts.sign === true || opts.sign === undefined ? key : opts.sign;
       const fields = opts.fields ?? encodeStreamFields(event.id, data, signKey);
       return (await redis.xadd(names.stream, '*', ...fields)) as string;
     },

@@ -304,6 +304,8 @@ export interface StackOptions {
   redisPort?: number;
   pgPort?: number;
   env?: Record<string, string | undefined>;
+  /** Production durability (fsync, AOF); defaults to on for a persistent data folder. */
+  durable?: boolean;
   log?: (line: string) => void;
 }
 
@@ -314,6 +316,7 @@ export interface StackOptions {
 export async function startLocalStack(opts: StackOptions = {}): Promise<LocalStack> {
   const env = opts.env ?? process.env;
   const persistent = opts.dataDir !== undefined;
+  const durable = opts.durable ?? persistent;
   const root = opts.dataDir ?? join(tmpdir(), `ledgerhub-${process.pid}-${Date.now()}`);
   mkdirSync(root, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
@@ -326,7 +329,7 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
     const redis = await startRedis({
       dir: join(root, 'redis'),
       port: opts.redisPort ?? 0,
-      durable: persistent,
+      durable,
     });
     redisUrl = redis.url;
     stops.push(redis.stop);
@@ -341,7 +344,7 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
     const pgServer = await startPostgres({
       dir: join(root, 'postgres'),
       port: opts.pgPort ?? 0,
-      durable: persistent,
+      durable,
     });
     databaseUrl = pgServer.url;
     stops.push(pgServer.stop);
