@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { appendFile, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { AuditEventInput } from './event.ts';
@@ -26,9 +26,12 @@ export interface ProducerOptions {
   /** Disk budget for spill files; beyond it batches are dropped and counted. */
   maxSpillBytes?: number;
   onDrop?: (eventId: string | undefined, reason: DropReason) => void;
+  /** A Redis command slower than this counts as failed, so a dead connection is noticed quickly. */
+  commandTimeoutMs?: number;
 }
 
-export type DropReason = 'invalid_event' | 'queue_full' | 'spill_full' | 'spill_failed';
+/** Why an event was not sent: refused at emit, no room in memory or on disk, or unsent at close. */
+export type DropReason = 'invalid_event' | 'queue_full' | 'spill_full' | 'spill_failed' | 'redis_unreachable';
 
 export interface ProducerStats {
   emitted: number;
@@ -58,7 +61,12 @@ export class AuditProducer {
   readonly #maxSpillBytes: number;
   readonly #onDrop: ProducerOptions['onDrop'];
   readonly #timer: NodeJS.Timeout;
+  readonly #commandTimeoutMs: number;
   #queue: Frame[] = [];
+  /** The batch #flushAll is sending right now. */
+  #sending: Frame[] | null = null;
+  /** Batches close() spilled while a send was waiting for a connection: that send must not happen. */
+  readonly #abandoned = new WeakSet<Frame[]>();
   #flushing: Promise<void> | null = null;
   #closed = false;
   #redisUp = true;
@@ -68,10 +76,13 @@ export class AuditProducer {
     sent: 0,
     spilled: 0,
     replayed: 0,
-    dropped: { invalid_event: 0, queue_full: 0, spill_full: 0, spill_failed: 0 } as Record<
-      DropReason,
-      number
-    >,
+    dropped: {
+      invalid_event: 0,
+      queue_full: 0,
+      spill_full: 0,
+      spill_failed: 0,
+      redis_unreachable: 0,
+    } as Record<DropReason, number>,
   };
 
   constructor(opts: ProducerOptions) {
@@ -83,6 +94,7 @@ export class AuditProducer {
     this.#spillDir = opts.spillDir ?? null;
     this.#maxSpillBytes = opts.maxSpillBytes ?? 256 * 1024 * 1024;
     this.#onDrop = opts.onDrop;
+    this.#commandTimeoutMs = opts.commandTimeoutMs ?? 1000;
     if (this.#spillDir) mkdirSync(this.#spillDir, { recursive: true });
     this.#timer = setInterval(() => void this.flush(), opts.flushIntervalMs ?? 50);
     this.#timer.unref();
@@ -90,7 +102,11 @@ export class AuditProducer {
 
   /** Replays spill files left by an earlier run (call once after construction). */
   async start(): Promise<number> {
-    return this.#replaySpill();
+    if (!this.#spillDir) return 0;
+    for (const name of await readdir(this.#spillDir)) {
+      if (name.startsWith('spill-')) this.#spillBytes += (await stat(join(this.#spillDir, name))).size;
+    }
+    return (await this.#connected()) && (await this.#probe()) ? this.#replaySpill() : 0;
   }
 
   /** Queues one event. Returns false (and counts the drop) when it cannot be accepted. */
@@ -134,20 +150,37 @@ export class AuditProducer {
   async close(timeoutMs = 2000): Promise<ProducerStats> {
     this.#closed = true;
     clearInterval(this.#timer);
+    const until = Date.now() + timeoutMs;
     const deadline = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
-    const outcome = await Promise.race([this.flush().then(() => 'done' as const), deadline]);
+    let outcome: 'done' | 'timeout' = 'done';
+    do {
+      outcome = await Promise.race([this.flush().then(() => 'done' as const), deadline]);
+      // without a spill directory, unsent events wait in memory: give Redis until the deadline
+      if (outcome === 'done' && this.#queue.length > 0) {
+        this.#redisUp = true;
+        await Promise.race([this.#connected(), deadline]);
+      }
+    } while (outcome === 'done' && this.#queue.length > 0 && Date.now() < until);
     if (outcome === 'timeout' || this.#queue.length > 0) {
-      const rest = this.#queue.splice(0);
+      // the batch being sent may or may not have reached Redis: keep it too (ids make a repeat harmless)
+      if (this.#sending) this.#abandoned.add(this.#sending);
+      const rest = [...(this.#sending ?? []), ...this.#queue.splice(0)];
+      this.#sending = null;
       if (rest.length > 0) await this.#spill(rest);
     }
     return this.stats();
   }
 
   async #flushAll(): Promise<void> {
-    if (this.#redisUp && this.#spillDir) await this.#replaySpill();
+    if (this.#spillDir && this.#spillBytes > 0 && (this.#redisUp || (await this.#probe())))
+      await this.#replaySpill();
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#batchSize);
-      if (await this.#send(batch)) continue;
+      this.#sending = batch;
+      const sent = await this.#send(batch);
+      if (this.#sending !== batch) return; // close() took the batch over
+      this.#sending = null;
+      if (sent) continue;
       if (this.#spillDir) {
         await this.#spill(batch);
       } else {
@@ -161,12 +194,16 @@ export class AuditProducer {
   }
 
   async #send(frames: Frame[]): Promise<boolean> {
+    // never hand commands to a disconnected client: it would queue them and send them on reconnect,
+    // after this batch went to the spill file as well
+    if (!(await this.#connected())) return false;
     if (!this.#redisUp && !(await this.#probe())) return false;
+    if (this.#abandoned.has(frames)) return false; // close() spilled this batch while we waited
     try {
       const pipeline = this.#redis.pipeline();
       for (const f of frames)
         pipeline.xadd(this.#stream, '*', ...encodeStreamFields(f.id, f.data, this.#key));
-      const results = await pipeline.exec();
+      const results = await this.#withinTimeout(pipeline.exec());
       const failed = results?.findIndex(([err]) => err) ?? -1;
       if (!results || failed !== -1) {
         // the frames before the failure are in the stream; only the rest go elsewhere
@@ -184,9 +221,35 @@ export class AuditProducer {
     }
   }
 
+  /**
+   * Whether the client is connected. While Redis is believed up, a client still (re)connecting gets
+   * commandTimeoutMs to finish; once Redis is known down, the answer is immediate.
+   */
+  async #connected(): Promise<boolean> {
+    if (this.#redis.status === 'ready') return true;
+    if (this.#redisUp && this.#redis.status !== 'end') {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#redis.off('ready', done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.#commandTimeoutMs);
+        this.#redis.once('ready', done);
+      });
+    }
+    if ((this.#redis.status as string) === 'ready') return true;
+    this.#redisUp = false;
+    return false;
+  }
+
   async #probe(): Promise<boolean> {
+    if (this.#redis.status !== 'ready') {
+      this.#redisUp = false;
+      return false;
+    }
     try {
-      await this.#redis.ping();
+      await this.#withinTimeout(this.#redis.ping());
       this.#redisUp = true;
     } catch {
       this.#redisUp = false;
@@ -194,9 +257,19 @@ export class AuditProducer {
     return this.#redisUp;
   }
 
+  /** A command that has not answered within commandTimeoutMs counts as failed (clients queue while disconnected). */
+  #withinTimeout<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Redis did not answer in time')), this.#commandTimeoutMs);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
   async #spill(frames: Frame[]): Promise<void> {
     if (!this.#spillDir) {
-      for (const f of frames) this.#drop(f.id, 'queue_full');
+      // only close() gets here without a spill directory: Redis never came back in time
+      for (const f of frames) this.#drop(f.id, 'redis_unreachable');
       return;
     }
     const text = `${frames.map((f) => JSON.stringify({ id: f.id, data: f.data })).join('\n')}\n`;

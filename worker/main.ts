@@ -48,8 +48,23 @@ export async function startWorker(config: WorkerConfig, opts: { log?: Logger } =
   const blocking = createRedis(config.redisUrl, `ledgerhub-worker-${config.consumer}-read`);
   const pool = createPool({ ...config, applicationName: `ledgerhub-worker-${config.consumer}` });
 
-  await ensureGroup(redis, names);
-  await ensurePartitions(pool, config.partitionAheadDays, log);
+  // Until Redis and Postgres answer, wait (the probes say which is missing) instead of crash-looping.
+  let starting: Readiness | null = { ready: false, reason: 'redis_unreachable' };
+  let readiness: () => Promise<Readiness> = async () => starting ?? { ready: false, reason: 'starting' };
+  let loopError: () => Error | null = () => null;
+  const probes = await startProbeServer({
+    port: config.port,
+    registry: metrics.registry,
+    metricsBearer: config.metricsBearer,
+    production: isProduction(config),
+    health: () => (loopError() ? { ready: false, reason: 'consumer_unhealthy' } : { ready: true }),
+    ready: () => readiness(),
+    realm: 'caracal-audit',
+  });
+  await untilAvailable(log, 'Redis', () => ensureGroup(redis, names));
+  starting = { ready: false, reason: 'postgres_unreachable' };
+  await untilAvailable(log, 'Postgres', () => ensurePartitions(pool, config.partitionAheadDays, log));
+  starting = null;
 
   const classifyOptions = { hmacKey: config.hmacKey, maxMessageBytes: config.maxMessageBytes };
   const classifier = config.classifyThread
@@ -107,7 +122,8 @@ export async function startWorker(config: WorkerConfig, opts: { log?: Logger } =
   every(3600_000, 'partitions', () => ensurePartitions(pool, config.partitionAheadDays, log));
   await refreshStats().catch(() => {});
 
-  const readiness = async (): Promise<Readiness> => {
+  loopError = () => ingestor.loopError;
+  readiness = async (): Promise<Readiness> => {
     if (ingestor.loopError) return { ready: false, reason: 'consumer_unhealthy' };
     if (!ingestor.postgresReachable) return { ready: false, reason: 'postgres_unreachable' };
     const s = await refreshStats().catch(() => null);
@@ -127,16 +143,6 @@ export async function startWorker(config: WorkerConfig, opts: { log?: Logger } =
     }
     return { ready: true };
   };
-
-  const probes = await startProbeServer({
-    port: config.port,
-    registry: metrics.registry,
-    metricsBearer: config.metricsBearer,
-    production: isProduction(config),
-    health: () => (ingestor.loopError ? { ready: false, reason: 'consumer_unhealthy' } : { ready: true }),
-    ready: readiness,
-    realm: 'caracal-audit',
-  });
 
   log.info(
     {
@@ -173,10 +179,25 @@ export async function startWorker(config: WorkerConfig, opts: { log?: Logger } =
     metrics,
     ingestor,
     refreshStats,
-    readiness,
+    readiness: () => readiness(),
     stop,
     done,
   };
+}
+
+/** Retries `op` with capped back-off while the service it needs cannot be reached, logging each wait. */
+async function untilAvailable(log: Logger, what: string, op: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await op();
+      if (attempt > 0) log.info(`${what} reachable`);
+      return;
+    } catch (err) {
+      const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+      log.warn({ err: (err as Error).message, retryInMs: delay }, `waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 async function ensurePartitions(pool: import('pg').Pool, aheadDays: number, log: Logger): Promise<void> {

@@ -41,7 +41,6 @@ export async function createLedgerFixture(label = 'ledger'): Promise<LedgerFixtu
     AUDIT_HMAC_KEY: keyHex,
     HOSTNAME: `worker-${randomBytes(3).toString('hex')}`,
     PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     AUDIT_BLOCK_MS: '100',
     AUDIT_RETRY_BASE_MS: '20',
     AUDIT_RETRY_MAX_MS: '500',
@@ -54,7 +53,12 @@ export async function createLedgerFixture(label = 'ledger'): Promise<LedgerFixtu
     keyHex,
     key,
     env,
-    workerConfig: (overrides = {}) => loadConfig('worker', workerKeys, { ...env, ...overrides }),
+    workerConfig: (overrides = {}) =>
+      loadConfig('worker', workerKeys, {
+        ...env,
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        ...overrides,
+      }),
     async xadd(event, opts = {}) {
       const data = JSON.stringify(event);
       const signKey =

@@ -174,11 +174,16 @@ export async function startPostgres(opts: ServiceOptions): Promise<RunningServic
   const spawnAs = user ? { uid: user.uid, gid: user.gid } : {};
   if (!existsSync(join(opts.dir, 'PG_VERSION'))) {
     opts.log?.(`initialising Postgres in ${opts.dir}`);
-    execFileSync(
-      join(bin, 'initdb'),
-      ['-D', opts.dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
-      { ...spawnAs, stdio: 'pipe' },
-    );
+    try {
+      execFileSync(
+        join(bin, 'initdb'),
+        ['-D', opts.dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'],
+        { ...spawnAs, stdio: 'pipe' },
+      );
+    } catch (err) {
+      const stderr = String((err as { stderr?: Buffer }).stderr ?? '');
+      throw new Error(`initdb failed in ${opts.dir}: ${stderr.trim() || (err as Error).message}`);
+    }
   }
   // a server left behind by a killed run still owns the directory: stop it first
   const pidFile = join(opts.dir, 'postmaster.pid');

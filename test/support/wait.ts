@@ -22,3 +22,22 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * Checks an invariant at an interval for a fixed duration: for faults that last a set time (a
+ * database stopped for 20 s), where the point is that nothing happens, so there is nothing to await.
+ */
+export async function holdsFor(
+  durationMs: number,
+  intervalMs: number,
+  check: () => Promise<void> | void,
+): Promise<number> {
+  const end = Date.now() + durationMs;
+  let checks = 0;
+  while (Date.now() < end) {
+    await check();
+    checks++;
+    await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(0, end - Date.now()))));
+  }
+  return checks;
+}
