@@ -75,7 +75,9 @@ describe('worker lifecycle and probes', () => {
     for (const e of realisticEvents(2, { seed: 22 })) await fx.xadd(e, { sign: false });
     await waitFor('not ready', async () => {
       const r = await request(`${base}/ready`);
-      return r.statusCode === 503 ? r.body.json() : (await r.body.dump(), undefined);
+      if (r.statusCode === 503) return r.body.json();
+      await r.body.dump();
+      return undefined;
     }).then((body) => expect(body).toMatchObject({ ready: false, reason: 'audit_dlq_threshold' }));
     await worker.stop();
   });
