@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../ledger/config/keys.ts';
-import { workerKeys } from '../../ledger/config/roles.ts';
+import { DEV_PG_PORT, DEV_REDIS_PORT, workerKeys } from '../../ledger/config/roles.ts';
 import { connectClient, createPool } from '../../ledger/db.ts';
 import { migrate } from '../../ledger/migrate.ts';
 import { AuditProducer } from '../../ledger/producer.ts';
@@ -25,10 +25,7 @@ const help = `usage: ledgerhub dev [--data DIR] [--rate N] [--no-demo] [--reset]
   --reset      delete the data folder first
 
 Uses REDIS_URL / DATABASE_URL when they answer; otherwise starts redis-server and postgres from the
-system packages on 127.0.0.1:${'56379'} and 127.0.0.1:${'55432'}. Writes DIR/dev.env for other terminals.`;
-
-export const DEV_REDIS_PORT = 56379;
-export const DEV_PG_PORT = 55432;
+system packages on 127.0.0.1:${DEV_REDIS_PORT} and 127.0.0.1:${DEV_PG_PORT}. Writes DIR/dev.env for other terminals.`;
 
 interface DevSecrets {
   hmacKey: string;

@@ -1,17 +1,28 @@
-// `ledgerhub verify`: recomputes stored chains and reports every fault by zone, chain_seq and kind.
+// `ledgerhub verify`: recomputes stored chains, checks signed checkpoints and tombstones and producer
+// sequences, and reports every fault by zone, chain_seq and kind.
+import { readFileSync } from 'node:fs';
+import { parseCheckpointPublicKey } from '../../ledger/checkpoint-key.ts';
 import { loadConfig } from '../../ledger/config/keys.ts';
-import { verifyKeys } from '../../ledger/config/roles.ts';
+import { ledgerVerifyKeys, trustedPublicKeys } from '../../ledger/config/maintenance.ts';
 import { createPool } from '../../ledger/db.ts';
+import { TrustedKeys } from '../../ledger/integrity-signature.ts';
 import { verifyLedger } from '../../ledger/verify-store.ts';
-import { ExitCode, parseOptions } from '../exit.ts';
+import { ExitCode, parseOptions, UsageError } from '../exit.ts';
 
-export const summary = 'verify hash chains, HMACs and heads; non-zero exit with a precise report on failure';
+export const summary =
+  'verify chains, HMACs, checkpoints, tombstones and producer sequences; non-zero exit with a precise report';
 
-const help = `usage: ledgerhub verify [--zone Z] [--from-seq N] [--to-seq N] [--since T] [--until T] [--json]
+const help = `usage: ledgerhub verify [--zone Z] [--from-seq N] [--to-seq N] [--since T] [--until T]
+                       [--public-key FILE]... [--json]
 
 Recomputes content hashes, chain links and chain HMACs (AUDIT_HMAC_KEY) for every zone, or one zone,
 over a chain_seq range or the chain range spanning an occurred_at window, and checks that each chain
-reaches its recorded head. Progress goes to stderr; the report to stdout.
+reaches its recorded head and every row its signed checkpoints name. Gaps are accepted only where a
+signed retention tombstone removed exactly those rows. A full run also checks per-producer sequence
+numbers (metadata_json.producer_id / producer_seq) for gaps.
+Checkpoint and tombstone signatures are checked with LEDGERHUB_CHECKPOINT_PUBLIC_KEY (or the public
+half of LEDGERHUB_CHECKPOINT_KEY) and any --public-key PEM files.
+Progress goes to stderr; the report to stdout.
 Exit codes: 0 verified, 1 faults found (each printed as zone, chain_seq, kind, event id, detail).`;
 
 export async function run(args: string[]): Promise<number> {
@@ -25,6 +36,7 @@ export async function run(args: string[]): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       json: { type: 'boolean' },
+      'public-key': { type: 'string', multiple: true },
     },
     help,
   );
@@ -32,13 +44,24 @@ export async function run(args: string[]): Promise<number> {
     console.log(help);
     return ExitCode.ok;
   }
-  const config = loadConfig('verify', verifyKeys);
-  const pool = createPool({ ...config, dbMaxConns: 2, applicationName: 'ledgerhub-verify' });
+  const config = loadConfig('verify', ledgerVerifyKeys);
+  const keys = new TrustedKeys(trustedPublicKeys(config));
+  for (const file of values['public-key'] ?? []) {
+    try {
+      keys.add(parseCheckpointPublicKey(readFileSync(file, 'utf8')));
+    } catch (err) {
+      throw new UsageError(`--public-key ${file}: ${(err as Error).message}`);
+    }
+  }
+  const concurrency = config.verifyConcurrency;
+  const pool = createPool({ ...config, dbMaxConns: concurrency + 1, applicationName: 'ledgerhub-verify' });
   const tty = process.stderr.isTTY;
   let lastPrint = 0;
   try {
     const report = await verifyLedger(pool, {
       key: config.hmacKey,
+      publicKeys: keys,
+      concurrency,
       zone: values.zone,
       fromSeq: values['from-seq'] ? Number(values['from-seq']) : undefined,
       toSeq: values['to-seq'] ? Number(values['to-seq']) : undefined,
@@ -58,6 +81,12 @@ export async function run(args: string[]): Promise<number> {
       console.log(
         `${report.ok ? 'OK' : 'FAILED'}: ${report.checked} rows in ${report.zones.length} zone(s) checked in ${report.duration_ms} ms` +
           (config.hmacKey ? '' : ' (no AUDIT_HMAC_KEY: chain HMACs not checked)'),
+      );
+      console.log(
+        `  evidence: ${report.tombstones} tombstone(s) explaining ${report.tombstoned} row(s) dropped by policy, ` +
+          `${report.checkpoints} checkpoint(s) with ${report.checkpoint_claims_checked} claim(s) checked, ` +
+          `${report.producers} producer sequence(s)` +
+          (report.signatures_checked ? '' : ' (no checkpoint public key: signatures not checked)'),
       );
       for (const f of report.faults) {
         console.log(

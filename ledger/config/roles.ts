@@ -15,15 +15,20 @@ const hmacKey = customKey<HmacKey | null>(
   },
 );
 
+/** Where `ledgerhub dev` (npm start) runs its local servers: the defaults, so CLI commands find them. */
+export const DEV_REDIS_PORT = 56379;
+export const DEV_PG_PORT = 55432;
+
 export const connectionKeys = {
   redisUrl: urlKey('REDIS_URL', ['redis:', 'rediss:'], {
-    default: 'redis://127.0.0.1:6379',
+    default: `redis://127.0.0.1:${DEV_REDIS_PORT}`,
+    defaultDoc: `redis://127.0.0.1:${DEV_REDIS_PORT} (the local stack of \`npm start\`)`,
     doc: 'Redis holding the audit stream, the DLQ and (forwarder) the BullMQ queues.',
   }),
   databaseUrl: urlKey('DATABASE_URL', ['postgres:', 'postgresql:'], {
-    default: 'postgres://postgres@127.0.0.1:5432/ledgerhub',
-    doc: 'Postgres holding the ledger. `_FILE` supported.',
-    secret: false,
+    default: `postgres://postgres@127.0.0.1:${DEV_PG_PORT}/ledgerhub`,
+    defaultDoc: `postgres://postgres@127.0.0.1:${DEV_PG_PORT}/ledgerhub (the local stack of \`npm start\`)`,
+    doc: 'Postgres holding the ledger.',
   }),
   dbRole: stringKey(
     'LEDGERHUB_DB_ROLE',

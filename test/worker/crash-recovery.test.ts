@@ -29,7 +29,7 @@ describe('a worker killed at any instant', () => {
     const events = realisticEvents(6000, { seed: mode === 'same' ? 77 : 78 });
     for (let i = 0; i < events.length; i += 500)
       await Promise.all(events.slice(i, i + 500).map((e) => fx.xadd(e)));
-    const env = { ...fx.env, AUDIT_BATCH_SIZE: '100', AUDIT_CLAIM_IDLE_SECS: '1' };
+    const env: Record<string, string> = { ...fx.env, AUDIT_BATCH_SIZE: '100', AUDIT_CLAIM_IDLE_SECS: '1' };
 
     const first = startRole('worker', env);
     // kill while batches are being stored: some committed, most not
