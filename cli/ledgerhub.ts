@@ -11,6 +11,7 @@ interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   dev: () => import('./commands/dev.ts'),
   worker: () => import('./commands/worker.ts'),
+  api: () => import('./commands/api.ts'),
   migrate: () => import('./commands/migrate.ts'),
   emit: () => import('./commands/emit.ts'),
   verify: () => import('./commands/verify.ts'),

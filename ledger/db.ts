@@ -22,13 +22,14 @@ const types = {
 };
 
 /**
- * The role is set as a startup option, so a connection whose role cannot be assumed fails outright
- * instead of silently running with the login's privileges. Names are checked by the config schema.
+ * Session settings as startup options: timestamps print in UTC, and the role is assumed at connect,
+ * so a connection whose role cannot be assumed fails outright instead of silently running with the
+ * login's privileges. Role names are checked by the config schema and again here.
  */
-function roleOption(role: string | undefined): { options?: string } {
-  if (!role) return {};
+function sessionOptions(role: string | undefined): { options: string } {
+  if (!role) return { options: '-c TimeZone=UTC' };
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`invalid role name: ${role}`);
-  return { options: `-c role=${role}` };
+  return { options: `-c TimeZone=UTC -c role=${role}` };
 }
 
 export function createPool(opts: DbOptions): pg.Pool {
@@ -38,7 +39,7 @@ export function createPool(opts: DbOptions): pg.Pool {
     connectionTimeoutMillis: opts.dbConnectTimeoutMs ?? 10_000,
     application_name: opts.applicationName ?? 'ledgerhub',
     types,
-    ...roleOption(opts.dbRole),
+    ...sessionOptions(opts.dbRole),
   });
   // an idle client losing its connection must not crash the process; the next query reports it
   pool.on('error', () => {});
@@ -52,7 +53,7 @@ export async function connectClient(opts: DbOptions): Promise<pg.Client> {
     connectionTimeoutMillis: opts.dbConnectTimeoutMs ?? 10_000,
     application_name: opts.applicationName ?? 'ledgerhub',
     types,
-    ...roleOption(opts.dbRole),
+    ...sessionOptions(opts.dbRole),
   });
   client.on('error', () => {});
   await client.connect();

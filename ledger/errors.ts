@@ -50,6 +50,7 @@ export const Errors = {
   migrationFailed: spec('migration_failed', 500, 'A schema migration failed; nothing after it was applied.'),
   eventInvalid: spec('event_invalid', 400, 'The audit event does not match the contract.'),
   internal: spec('internal', 500, 'An unexpected error; the log has the details.'),
+  unavailable: spec('unavailable', 503, 'The server cannot take this request now; try again later.'),
 } as const;
 
 export type ErrorCode = (typeof Errors)[keyof typeof Errors]['code'];

@@ -325,6 +325,7 @@ export function scenarioEvents(kind: ScenarioKind, ctx: ScenarioContext): AuditE
         const denied = tokenExchange(ctx, a, requestId, t(30_050), false);
         denied.evaluation_status = 'approval_rejected';
         denied.diagnostics_json = [{ reason: 'policy_denied', message: 'approver rejected the request' }];
+        denied.metadata_json = { ...denied.metadata_json, reason: 'policy_denied' };
         denied.determining_policies_json = [{ policy: 'step-up-for-writes' }];
         events.push(denied);
         return events;

@@ -1,7 +1,15 @@
 // Every role's configuration keys in one list: the source of docs/configuration.md and of what the
 // operator may render into a role's ConfigMap.
 import type { Keys } from './keys.ts';
-import { connectionKeys, migrateKeys, runtimeKeys, streamKeys, verifyKeys, workerKeys } from './roles.ts';
+import {
+  apiKeys,
+  connectionKeys,
+  migrateKeys,
+  runtimeKeys,
+  streamKeys,
+  verifyKeys,
+  workerKeys,
+} from './roles.ts';
 
 export interface RoleConfig {
   role: string;
@@ -11,6 +19,7 @@ export interface RoleConfig {
 
 export const ROLE_CONFIGS: RoleConfig[] = [
   { role: 'worker', summary: 'ingestion worker (`ledgerhub worker`)', keys: workerKeys },
+  { role: 'api', summary: 'admin API, live tail and console (`ledgerhub api`)', keys: apiKeys },
   { role: 'migrate', summary: 'schema migrations (`ledgerhub migrate`)', keys: migrateKeys },
   { role: 'verify', summary: 'chain verification (`ledgerhub verify`)', keys: verifyKeys },
   {

@@ -168,3 +168,39 @@ export const verifyKeys = {
 export function isProduction(c: { mode: string; caracalMode: string }): boolean {
   return c.mode === 'production' || c.caracalMode === 'rc' || c.caracalMode === 'stable';
 }
+
+/** The admin API and console (`ledgerhub api`). */
+export const apiKeys = {
+  ...connectionKeys,
+  ...streamKeys,
+  ...runtimeKeys,
+  port: intKey('PORT', 0, 65535, { default: 8080, doc: 'HTTP port of the API, the console and the probes.' }),
+  host: stringKey('LEDGERHUB_API_HOST', { default: '0.0.0.0', doc: 'Address the API listens on.' }),
+  apiTokens: stringKey('LEDGERHUB_API_TOKENS', {
+    default: '',
+    defaultDoc: '(unset: every /v1 route answers 401)',
+    doc: 'JSON list of API tokens as hashes: `[{"name":"console","sha256":"<hex of the token>","scopes":["audit:read"]}]`; scopes `audit:read`, `audit:admin`. Make one with `ledgerhub token new`. `_FILE` supported.',
+    secret: true,
+  }),
+  retentionCeilingDays: intKey('AUDIT_RETENTION_DAYS', 1, 36_500, {
+    default: 365,
+    doc: 'Ceiling on retention: `PUT /v1/audit-retention` may only shorten it (`retention_above_limit` otherwise).',
+  }),
+  bodyLimitBytes: intKey('LEDGERHUB_API_BODY_LIMIT_BYTES', 1024, 10 * 1024 * 1024, {
+    default: 65_536,
+    doc: 'Largest request body accepted (`payload_too_large` beyond it).',
+  }),
+  sseHeartbeatSecs: intKey('LEDGERHUB_SSE_HEARTBEAT_SECS', 1, 300, {
+    default: 15,
+    doc: 'Comment lines sent on idle live-tail streams so proxies keep them open.',
+  }),
+  sseClientBuffer: intKey('LEDGERHUB_SSE_CLIENT_BUFFER', 10, 100_000, {
+    default: 1000,
+    doc: 'Events buffered for one live-tail client; a client that falls further behind is cut off with a reason.',
+  }),
+  sseMaxClients: intKey('LEDGERHUB_SSE_MAX_CLIENTS', 1, 10_000, {
+    default: 200,
+    doc: 'Live-tail streams served at once (503 beyond).',
+  }),
+  serveConsole: boolKey('LEDGERHUB_CONSOLE', { default: true, doc: 'Serve the web console at `/`.' }),
+} satisfies Keys;
