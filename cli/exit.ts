@@ -12,17 +12,18 @@ export const ExitCode = {
   internal: 70,
 } as const;
 
+const UNAVAILABLE_CODES = new Set([
+  'dependency_missing',
+  'store_unavailable',
+  'stream_unavailable',
+  'unavailable',
+]);
+
 export function reportError(err: unknown): number {
   if (isLedgerhubError(err)) {
     console.error(`ledgerhub: ${err.message} [${err.code}]`);
     if (err.code === 'config_invalid') return ExitCode.config;
-    if (
-      err.code === 'dependency_missing' ||
-      err.code === 'store_unavailable' ||
-      err.code === 'stream_unavailable'
-    ) {
-      return ExitCode.unavailable;
-    }
+    if (UNAVAILABLE_CODES.has(err.code)) return ExitCode.unavailable;
     return ExitCode.failed;
   }
   if (err instanceof UsageError) {

@@ -1,11 +1,13 @@
 // `ledgerhub dev` (what `npm start` runs): the whole stack on one machine. Local Redis and Postgres
-// with a persistent data folder, migrations, the worker, and a demo producer emitting realistic
-// traffic, with a live count of what was ingested. Ctrl-C stops everything cleanly.
+// with a persistent data folder, migrations, the worker, the API and console, and a demo producer
+// emitting realistic traffic, with a live count of what was ingested. Ctrl-C stops everything cleanly.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { newToken } from '../../api/auth.ts';
+import { type ApiHandle, startApi } from '../../api/main.ts';
 import { loadConfig } from '../../ledger/config/keys.ts';
-import { DEV_PG_PORT, DEV_REDIS_PORT, workerKeys } from '../../ledger/config/roles.ts';
+import { apiKeys, DEV_PG_PORT, DEV_REDIS_PORT, workerKeys } from '../../ledger/config/roles.ts';
 import { connectClient, createPool } from '../../ledger/db.ts';
 import { migrate } from '../../ledger/migrate.ts';
 import { AuditProducer } from '../../ledger/producer.ts';
@@ -17,24 +19,37 @@ import { ExitCode, parseOptions } from '../exit.ts';
 
 export const summary = 'run the whole stack locally with demo traffic (what `npm start` runs)';
 
+export const DEV_API_PORT = 58080;
+
 const help = `usage: ledgerhub dev [--data DIR] [--rate N] [--no-demo] [--reset]
 
-  --data DIR   persistent data folder (default ./data): Postgres, Redis, spill files, secrets
+  --data DIR   persistent data folder (default ./data): Postgres, Redis, spill files, secrets, logs
   --rate N     demo requests per second (default 20; each request is 1-5 events)
   --no-demo    do not emit demo traffic
   --reset      delete the data folder first
 
 Uses REDIS_URL / DATABASE_URL when they answer; otherwise starts redis-server and postgres from the
-system packages on 127.0.0.1:${DEV_REDIS_PORT} and 127.0.0.1:${DEV_PG_PORT}. Writes DIR/dev.env for other terminals.`;
+system packages on 127.0.0.1:${DEV_REDIS_PORT} and 127.0.0.1:${DEV_PG_PORT}. Serves the API and console on
+127.0.0.1:${DEV_API_PORT}. Writes DIR/dev.env so other terminals can use the CLI against the stack.`;
 
 interface DevSecrets {
   hmacKey: string;
+  apiToken: string;
+  apiTokenEntry: ReturnType<typeof newToken>['entry'];
 }
 
 function loadSecrets(dir: string): DevSecrets {
   const file = join(dir, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
-  const secrets: DevSecrets = { hmacKey: randomBytes(32).toString('hex') };
+  if (existsSync(file)) {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>;
+    if (s.hmacKey && s.apiToken && s.apiTokenEntry) return s as DevSecrets;
+  }
+  const { token, entry } = newToken('dev-console', ['audit:admin']);
+  const secrets: DevSecrets = {
+    hmacKey: randomBytes(32).toString('hex'),
+    apiToken: token,
+    apiTokenEntry: entry,
+  };
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
 }
@@ -59,21 +74,21 @@ export async function run(args: string[]): Promise<number> {
   if (values.reset) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const say = (line: string) => console.log(`[dev] ${line}`);
+  const stops: (() => Promise<unknown>)[] = [];
 
   // test/support holds the local-services module; it is not part of the production image
   const { startLocalStack } = await import('../../test/support/local-services.ts');
   say(`starting Redis and Postgres (data in ${dataDir})`);
-  const stack = await startLocalStack({
-    dataDir,
-    redisPort: DEV_REDIS_PORT,
-    pgPort: DEV_PG_PORT,
-    log: say,
-  });
+  const stack = await startLocalStack({ dataDir, redisPort: DEV_REDIS_PORT, pgPort: DEV_PG_PORT, log: say });
+  stops.push(() => stack.stop());
   const secrets = loadSecrets(dataDir);
+  const apiUrl = `http://127.0.0.1:${DEV_API_PORT}`;
   const env: Record<string, string> = {
     REDIS_URL: stack.redisUrl,
     DATABASE_URL: stack.databaseUrl,
     AUDIT_HMAC_KEY: secrets.hmacKey,
+    LEDGERHUB_API_URL: apiUrl,
+    LEDGERHUB_TOKEN: secrets.apiToken,
   };
   writeFileSync(
     join(dataDir, 'dev.env'),
@@ -96,18 +111,35 @@ export async function run(args: string[]): Promise<number> {
   const logFile = join(dataDir, 'ledgerhub.log');
   const { pino } = await import('pino');
   const logDest = pino.destination({ dest: logFile, append: true, sync: false });
-  const roleEnv = {
-    ...process.env,
-    ...env,
-    HOSTNAME: 'dev-worker-0',
-    PORT: '0',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  };
-  const workerConfig = loadConfig('worker', workerKeys, roleEnv);
-  const worker = await startWorker(workerConfig, {
-    log: createLogger('worker', workerConfig.logLevel, logDest),
-  });
-  say(`worker consuming ${workerConfig.stream} (metrics: http://127.0.0.1:${worker.port}/metrics)`);
+  const level = process.env.LOG_LEVEL ?? 'info';
+  const roleEnv = { ...process.env, ...env, LOG_LEVEL: level };
+
+  const workerConfig = loadConfig('worker', workerKeys, { ...roleEnv, HOSTNAME: 'dev-worker-0', PORT: '0' });
+  const worker = await startWorker(workerConfig, { log: createLogger('worker', level, logDest) });
+  stops.unshift(() => worker.stop());
+  say(`worker consuming ${workerConfig.stream}`);
+
+  let api: ApiHandle;
+  try {
+    api = await startApi(
+      loadConfig('api', apiKeys, {
+        ...roleEnv,
+        PORT: String(DEV_API_PORT),
+        LEDGERHUB_API_HOST: '127.0.0.1',
+        LEDGERHUB_DB_ROLE: 'ledgerhub_reader',
+        LEDGERHUB_API_TOKENS: JSON.stringify([secrets.apiTokenEntry]),
+      }),
+      { log: createLogger('api', level, logDest) },
+    );
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      say(`port ${DEV_API_PORT} is taken: is another \`npm start\` running? Stop it first.`);
+      for (const stop of stops) await stop().catch(() => {});
+      return ExitCode.unavailable;
+    }
+    throw err;
+  }
+  stops.unshift(() => api.stop());
 
   const redis = createRedis(stack.redisUrl, 'ledgerhub-dev-demo');
   const producer = new AuditProducer({
@@ -117,6 +149,10 @@ export async function run(args: string[]): Promise<number> {
     spillDir: join(dataDir, 'spill'),
   });
   await producer.start();
+  stops.unshift(async () => {
+    await producer.close();
+    redis.disconnect();
+  });
   let demoTimer: NodeJS.Timeout | undefined;
   if (!values['no-demo']) {
     const rate = Math.max(1, Number(values.rate));
@@ -127,11 +163,27 @@ export async function run(args: string[]): Promise<number> {
     }, 100);
     say(`demo producer emitting ~${rate} requests/s of realistic traffic`);
   }
-  say(`logs: ${logFile}`);
-  say(`other terminals: source ${join(values.data, 'dev.env')} && npm run ledgerhub -- verify`);
-  say('Ctrl-C to stop');
 
   const pool = createPool({ databaseUrl: stack.databaseUrl, dbMaxConns: 1 });
+  stops.push(() => pool.end());
+  const denied = await firstDenial(pool, values['no-demo'] ? 0 : 15_000);
+  const rel = relative(process.cwd(), join(dataDir, 'dev.env')) || 'dev.env';
+  say('');
+  say(`console:   ${apiUrl}/`);
+  say(`token:     ${secrets.apiToken}`);
+  if (denied) {
+    say(`a denied request to explain (in the console, or in another terminal):`);
+    say(
+      `           source ${rel} && npm run ledgerhub -- explain ${denied.request_id} --zone ${denied.zone_id}`,
+    );
+  }
+  say(
+    `API:       curl -H "authorization: Bearer $LEDGERHUB_TOKEN" ${apiUrl}/v1/zones   (after: source ${rel})`,
+  );
+  say(`logs:      ${logFile}`);
+  say('Ctrl-C to stop');
+  say('');
+
   let last = { at: Date.now(), seq: 0 };
   const tty = process.stdout.isTTY;
   let lastLine = 0;
@@ -145,7 +197,7 @@ export async function run(args: string[]): Promise<number> {
       const now = Date.now();
       const rate = ((seq - last.seq) * 1000) / Math.max(1, now - last.at);
       last = { at: now, seq };
-      const line = `ingested ${seq} events · ${rate.toFixed(1)}/s · pending ${stats.pending + stats.undelivered} · DLQ ${stats.dlqSize}`;
+      const line = `ingested ${seq} events · ${rate.toFixed(1)}/s · pending ${stats.pending + stats.undelivered} · DLQ ${stats.dlqSize} · tail clients ${api.deps.tail.clientCount}`;
       if (tty) process.stdout.write(`\r${line}   `);
       else if (now - lastLine >= 10_000) {
         lastLine = now;
@@ -164,12 +216,25 @@ export async function run(args: string[]): Promise<number> {
   say('stopping...');
   clearInterval(status);
   if (demoTimer) clearInterval(demoTimer);
-  await producer.close();
-  redis.disconnect();
-  await worker.stop();
-  await pool.end();
-  await stack.stop();
+  for (const stop of stops)
+    await stop().catch((err: unknown) => say(`while stopping: ${(err as Error).message}`));
   logDest.flushSync();
   say('stopped');
   return ExitCode.ok;
+}
+
+/** A recent denied token exchange, waiting up to `timeoutMs` for the demo traffic to produce one. */
+async function firstDenial(
+  pool: import('pg').Pool,
+  timeoutMs: number,
+): Promise<{ request_id: string; zone_id: string } | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await pool.query<{ request_id: string; zone_id: string }>(
+      `SELECT request_id, zone_id FROM audit_events
+       WHERE decision = 'deny' AND event_type = 'token_exchange' ORDER BY ledger_seq DESC LIMIT 1`,
+    );
+    if (rows[0] || Date.now() > deadline) return rows[0] ?? null;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -2,6 +2,7 @@
 // operator may render into a role's ConfigMap.
 import type { Keys } from './keys.ts';
 import {
+  apiClientKeys,
   apiKeys,
   connectionKeys,
   migrateKeys,
@@ -22,6 +23,11 @@ export const ROLE_CONFIGS: RoleConfig[] = [
   { role: 'api', summary: 'admin API, live tail and console (`ledgerhub api`)', keys: apiKeys },
   { role: 'migrate', summary: 'schema migrations (`ledgerhub migrate`)', keys: migrateKeys },
   { role: 'verify', summary: 'chain verification (`ledgerhub verify`)', keys: verifyKeys },
+  {
+    role: 'cli',
+    summary: 'CLI commands that call the API (`audit tail`, `explain`, `dlq`)',
+    keys: apiClientKeys,
+  },
   {
     role: 'emit',
     summary: 'sending events (`ledgerhub emit`)',

@@ -204,3 +204,18 @@ export const apiKeys = {
   }),
   serveConsole: boolKey('LEDGERHUB_CONSOLE', { default: true, doc: 'Serve the web console at `/`.' }),
 } satisfies Keys;
+
+/** CLI commands that talk to the API (`audit tail`, `explain`, `dlq`). */
+export const apiClientKeys = {
+  apiUrl: urlKey('LEDGERHUB_API_URL', ['http:', 'https:'], {
+    default: 'http://127.0.0.1:58080',
+    defaultDoc: 'http://127.0.0.1:58080 (the local stack of `npm start`)',
+    doc: 'Base URL of the ledgerhub API the CLI talks to.',
+  }),
+  token: stringKey('LEDGERHUB_TOKEN', {
+    default: '',
+    doc: 'Bearer token the CLI sends (`audit:read`; `audit:admin` to replay). `_FILE` supported.',
+    secret: true,
+  }),
+  zone: stringKey('LEDGERHUB_ZONE', { default: '', doc: 'Default zone for CLI commands given no `--zone`.' }),
+} satisfies Keys;
