@@ -58,7 +58,6 @@ export function buildServer(deps: ApiDeps, opts: ServerOptions): FastifyInstance
   const app = Fastify({
     logger: false,
     bodyLimit: opts.bodyLimitBytes,
-    disableRequestLogging: true,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 300 },
   });
