@@ -58,20 +58,26 @@ export const RFC3339 =
 
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 const nonEmpty = (max: number) => text(max).min(1, 'must not be empty');
-const jsonObject = z
-  .record(z.string(), z.unknown())
-  .refine((v) => Object.getPrototypeOf(v) === Object.prototype, 'expected object');
 
 const indexedMetadata = text(EVENT_LIMITS.indexedMetadataLength).optional();
 
+const plainObject = z.custom<Record<string, unknown>>(
+  (v) => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype,
+  'expected object',
+);
+
+const jsonObject = plainObject;
+
 /** metadata_json: free-form, except the keys Postgres indexes, which must be short strings. */
-export const MetadataSchema = z
-  .looseObject({
-    session_id: indexedMetadata,
-    agent_session_id: indexedMetadata,
-    application_id: indexedMetadata,
-    agent_labels: z.array(text(EVENT_LIMITS.labelLength)).max(EVENT_LIMITS.labelCount).optional(),
-  })
+export const MetadataSchema = plainObject
+  .pipe(
+    z.looseObject({
+      session_id: indexedMetadata,
+      agent_session_id: indexedMetadata,
+      application_id: indexedMetadata,
+      agent_labels: z.array(text(EVENT_LIMITS.labelLength)).max(EVENT_LIMITS.labelCount).optional(),
+    }),
+  )
   .nullable()
   .optional();
 
