@@ -323,3 +323,18 @@ export async function recentEvents(
     .map((r) => ({ ...toDetail(r), ledger_seq: r.ledger_seq, raw_session_id: r.raw_session_id }))
     .sort((a, b) => a.ledger_seq - b.ledger_seq);
 }
+
+/** One event by id in a zone (the id registry gives occurred_at, so one partition is read). */
+export async function eventById(
+  db: pg.Pool | pg.ClientBase,
+  zoneId: string,
+  eventId: string,
+): Promise<AuditDetail | null> {
+  const { rows } = await db.query<DetailRow>(
+    `SELECT ${DETAIL_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1e.$2')} FROM audit_event_ids r
+     JOIN audit_events e ON e.id = r.id AND e.occurred_at = r.occurred_at
+     WHERE r.id = $1 AND e.zone_id = $2`,
+    [eventId, zoneId],
+  );
+  return rows[0] ? toDetail(rows[0]) : null;
+}

@@ -100,6 +100,8 @@ export const paths = {
   requestZones: (requestId) => `/v1/audit/requests/${enc(requestId)}`,
   /** @param {string} eventId */
   eventStatus: (eventId) => `/v1/audit/events/${enc(eventId)}`,
+  /** @param {string} zone @param {string} eventId */
+  event: (zone, eventId) => `/v1/zones/${enc(zone)}/audit/events/${enc(eventId)}`,
   dlq: () => '/v1/audit/dlq',
   /** @param {string} id */
   dlqEntry: (id) => `/v1/audit/dlq/${enc(id)}`,

@@ -10,6 +10,7 @@ import { decodeCursor } from '../../ledger/list-cursor.ts';
 import {
   AUDIT_METADATA_FIELDS,
   AUDIT_ROW_FIELDS,
+  eventById,
   eventsByRequest,
   isoTimestamp,
   isProjectableField,
@@ -229,6 +230,37 @@ export function auditRoutes(deps: ApiDeps): AnyRoute[] {
         );
         return { ...trace, related_request_ids: linked, integrity };
       },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/zones/:zoneId/audit/events/:eventId',
+      tag: 'audit',
+      summary: 'One event by id (ledgerhub)',
+      scope: 'audit:read',
+      params: z.object({ zoneId, eventId: z.string().min(1).max(255) }),
+      responses: {
+        200: { description: 'the event', schema: AuditDetailSchema },
+        404: { description: '`not_found`' },
+      },
+      handler: async ({ params }) => {
+        const e = await eventById(deps.pool, params.zoneId, params.eventId);
+        if (!e) throw new LedgerhubError(Errors.notFound, `no event ${params.eventId} in this zone`);
+        return e;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/v1/whoami',
+      tag: 'audit',
+      summary: 'The token’s name and scopes (ledgerhub)',
+      scope: 'audit:read',
+      responses: {
+        200: {
+          description: 'the principal',
+          schema: z.object({ name: z.string(), scopes: z.array(z.string()) }),
+        },
+      },
+      handler: async ({ principal }) => ({ name: principal!.name, scopes: principal!.scopes }),
     }),
     defineRoute({
       method: 'GET',

@@ -162,3 +162,25 @@ describe('gap rules', () => {
     expect(gaps).toEqual([expect.objectContaining({ stage: 'approval_consumed', kind: 'unconsumed' })]);
   });
 });
+
+describe('single events and the caller', () => {
+  it('returns one event by id in its zone, and 404 elsewhere', async () => {
+    const e = denied[0]!;
+    expect(await t.get(`/v1/zones/${ZONE}/audit/events/${e.id}`)).toMatchObject({
+      status: 200,
+      body: { id: e.id, metadata_json: { session_id: '[redacted]' } },
+    });
+    expect(await t.get(`/v1/zones/other/audit/events/${e.id}`)).toMatchObject({
+      status: 404,
+      body: { error: 'not_found' },
+    });
+  });
+
+  it('tells a token its name and scopes', async () => {
+    expect((await t.get('/v1/whoami')).body).toEqual({ name: 'reader', scopes: ['audit:read'] });
+    expect((await t.get('/v1/whoami', { token: t.adminToken })).body).toEqual({
+      name: 'admin',
+      scopes: ['audit:admin'],
+    });
+  });
+});

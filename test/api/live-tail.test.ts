@@ -44,7 +44,11 @@ describe('live tail (server-sent events)', () => {
     const elsewhere = denial('zone-other');
     await t.seed([allowed, elsewhere, denied]);
     const e = await sse.next((x) => x.event === 'audit');
-    expect(data(e)).toMatchObject({ id: denied.id, decision: 'deny', metadata_json: { access_token: '[redacted]' } });
+    expect(data(e)).toMatchObject({
+      id: denied.id,
+      decision: 'deny',
+      metadata_json: { access_token: '[redacted]' },
+    });
     expect(Number(e.id)).toBe(data(e).ledger_seq);
     expect(sse.events.filter((x) => x.event === 'audit')).toHaveLength(1);
     expect(JSON.stringify(sse.events)).not.toContain('tok-123');
@@ -68,7 +72,9 @@ describe('live tail (server-sent events)', () => {
     await t.seed(missed);
     const again = await connectSse(url('zone-t2'), { ...auth(), 'last-event-id': seenA.id! });
     await waitFor('all missed events', () => again.events.filter((x) => x.event === 'audit').length === 3);
-    expect(again.events.filter((x) => x.event === 'audit').map((x) => data(x).id)).toEqual(missed.map((m) => m.id));
+    expect(again.events.filter((x) => x.event === 'audit').map((x) => data(x).id)).toEqual(
+      missed.map((m) => m.id),
+    );
     again.close();
   });
 
@@ -89,10 +95,17 @@ describe('live tail (server-sent events)', () => {
       metadata_json: { ...(e.metadata_json as object), padding: 'p'.repeat(2000) },
     }));
     await t.seed(flood);
-    await waitFor('the fast client has everything', () => fast.events.filter((x) => x.event === 'audit').length === 4000, 60_000);
+    await waitFor(
+      'the fast client has everything',
+      () => fast.events.filter((x) => x.event === 'audit').length === 4000,
+      60_000,
+    );
     slow.resume();
     const cut = await slow.next((x) => x.event === 'error', 30_000);
-    expect(JSON.parse(cut.data)).toMatchObject({ error: 'slow_consumer', message: expect.stringMatching(/Last-Event-ID \d+/) });
+    expect(JSON.parse(cut.data)).toMatchObject({
+      error: 'slow_consumer',
+      message: expect.stringMatching(/Last-Event-ID \d+/),
+    });
     await slow.ended;
     expect(slow.events.filter((x) => x.event === 'audit').length).toBeLessThan(4000);
     const metrics = await t.api.deps.metrics.sseCut.get();
