@@ -169,7 +169,7 @@ export async function run(args: string[]): Promise<number> {
   const denied = await firstDenial(pool, values['no-demo'] ? 0 : 15_000);
   const rel = relative(process.cwd(), join(dataDir, 'dev.env')) || 'dev.env';
   say('');
-  say(`console:   ${apiUrl}/`);
+  say(`console:   ${apiUrl}/#token=${secrets.apiToken}`);
   say(`token:     ${secrets.apiToken}`);
   if (denied) {
     say(`a denied request to explain (in the console, or in another terminal):`);
