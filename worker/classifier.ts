@@ -18,7 +18,12 @@ export function inlineClassifier(opts: ClassifyOptions): Classifier {
 }
 
 export function threadClassifier(opts: ClassifyOptions): Classifier {
-  const worker = new Worker(new URL('./classify-thread.ts', import.meta.url), {
+  // the same extension as this module: .ts when run from source, .js from the compiled build
+  const thread = new URL(
+    `./classify-thread${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
+    import.meta.url,
+  );
+  const worker = new Worker(thread, {
     workerData: opts,
     // batches are short-lived: a small heap keeps the thread's memory flat under sustained load
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
