@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { copyRows } from '../ledger/append-batch.ts';
 import { chainHmac, contentSha256, parseOccurredAt } from '../ledger/chain.ts';
 import { connectClient, createPool } from '../ledger/db.ts';
-import { prepareEvent } from '../ledger/prepare-event.ts';
+import { CONTENT_COLUMNS, contentValues, prepareEvent } from '../ledger/prepare-event.ts';
 import { createRedis } from '../ledger/redis.ts';
 import { realisticEvents } from '../ledger/scenarios.ts';
 import { encodeStreamFields, type HmacKey, hmacKeyFromBytes } from '../ledger/stream-codec.ts';
@@ -23,21 +23,7 @@ const N = Number(args.events);
 const SAMPLE = Math.min(Number(args.sample), N);
 const STREAM = 'caracal.audit.events';
 
-const RAW_COLUMNS = [
-  'id',
-  'zone_id',
-  'event_type',
-  'request_id',
-  'decision',
-  'policy_set_id',
-  'policy_set_version_id',
-  'manifest_sha',
-  'evaluation_status',
-  'determining_policies_json',
-  'diagnostics_json',
-  'metadata_json',
-  'occurred_at',
-];
+const RAW_COLUMNS = CONTENT_COLUMNS;
 
 async function main() {
   const stack = await benchStack();
@@ -115,22 +101,7 @@ async function main() {
   const rows = events.map((e) => {
     const p = prepareEvent(JSON.stringify(e), null);
     if (!p.ok) throw new Error(p.error);
-    const ev = p.event;
-    return [
-      ev.id,
-      ev.zone_id,
-      ev.event_type,
-      ev.request_id,
-      ev.decision,
-      ev.policy_set_id,
-      ev.policy_set_version_id,
-      ev.manifest_sha,
-      ev.evaluation_status,
-      ev.determining_policies_json,
-      ev.diagnostics_json,
-      ev.metadata_json,
-      ev.occurred_at_iso,
-    ];
+    return contentValues(p.event);
   });
   progress('raw COPY of the same rows');
   const c0 = performance.now();

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { chainHmac } from './chain.ts';
-import { copyField, type PreparedRow } from './prepare-event.ts';
+import { CONTENT_COLUMNS, copyField, type PreparedRow } from './prepare-event.ts';
 import type { HmacKey } from './stream-codec.ts';
 
 export const COMMIT_LOCK = 0x4c48_4c45_4447_4552n; // "LH" "LEDGER"
@@ -19,19 +19,7 @@ export const COMMITS_CHANNEL = 'ledgerhub_commits';
 
 /** Columns in the order of PreparedRow.copyPrefix, then the chain columns written under the lock. */
 export const EVENT_COPY_COLUMNS = [
-  'id',
-  'zone_id',
-  'event_type',
-  'request_id',
-  'decision',
-  'policy_set_id',
-  'policy_set_version_id',
-  'manifest_sha',
-  'evaluation_status',
-  'determining_policies_json',
-  'diagnostics_json',
-  'metadata_json',
-  'occurred_at',
+  ...CONTENT_COLUMNS,
   'content_sha256',
   'ingest_signature',
   'prev_content_sha256',

@@ -60,24 +60,6 @@ export async function connectClient(opts: DbOptions): Promise<pg.Client> {
   return client;
 }
 
-/** SQLSTATEs Caracal treats as transient, plus unique_violation (a racing writer; retrying resolves it). */
-const TRANSIENT_CODES = new Set([
-  '40001',
-  '40P01',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-  '53300',
-  '53400',
-  '55P03',
-  '23505',
-]);
-
 /** Errors meaning Postgres cannot be reached at all (not this batch's fault). */
 const UNREACHABLE_CODES = new Set([
   '57P01',
@@ -90,6 +72,12 @@ const UNREACHABLE_CODES = new Set([
   '08004',
   '53300',
 ]);
+
+/**
+ * SQLSTATEs Caracal treats as transient (the unreachable ones, serialization failure, deadlock, out of
+ * memory), plus lock_not_available and unique_violation (a racing writer; retrying resolves it).
+ */
+const TRANSIENT_CODES = new Set([...UNREACHABLE_CODES, '40001', '40P01', '53400', '55P03', '23505']);
 
 function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown })?.code;

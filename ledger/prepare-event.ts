@@ -45,6 +45,42 @@ export function copyField(v: string | null | undefined): string {
   );
 }
 
+/** Caracal's content columns in stored order: what the chain hashes and what every export carries. */
+export const CONTENT_COLUMNS = [
+  'id',
+  'zone_id',
+  'event_type',
+  'request_id',
+  'decision',
+  'policy_set_id',
+  'policy_set_version_id',
+  'manifest_sha',
+  'evaluation_status',
+  'determining_policies_json',
+  'diagnostics_json',
+  'metadata_json',
+  'occurred_at',
+] as const;
+
+/** An event's values for CONTENT_COLUMNS, as COPY text input (JSON in jsonb form, occurred_at in UTC). */
+export function contentValues(e: PreparedEvent): (string | null)[] {
+  return [
+    e.id,
+    e.zone_id,
+    e.event_type,
+    e.request_id,
+    e.decision,
+    e.policy_set_id,
+    e.policy_set_version_id,
+    e.manifest_sha,
+    e.evaluation_status,
+    e.determining_policies_json,
+    e.diagnostics_json,
+    e.metadata_json,
+    e.occurred_at_iso,
+  ];
+}
+
 export type PrepareResult = { ok: true; event: PreparedEvent } | { ok: false; error: string };
 
 const TEXT_FIELDS = [
@@ -129,25 +165,7 @@ export function prepareEvent(data: string, signature: string | null): PrepareRes
     idsCopyPrefix: '',
   };
   event.content_sha256 = contentSha256(event);
-  event.copyPrefix = `${[
-    event.id,
-    event.zone_id,
-    event.event_type,
-    event.request_id,
-    event.decision,
-    event.policy_set_id,
-    event.policy_set_version_id,
-    event.manifest_sha,
-    event.evaluation_status,
-    event.determining_policies_json,
-    event.diagnostics_json,
-    event.metadata_json,
-    event.occurred_at_iso,
-    event.content_sha256,
-    event.ingest_signature,
-  ]
-    .map(copyField)
-    .join('\t')}\t`;
+  event.copyPrefix = `${[...contentValues(event), event.content_sha256, event.ingest_signature].map(copyField).join('\t')}\t`;
   event.idsCopyPrefix = `${copyField(event.id)}\t${event.occurred_at_iso}\t${copyField(event.zone_id)}\t${event.content_sha256}\t`;
   return { ok: true, event };
 }

@@ -48,22 +48,8 @@ export interface ListQuery extends AuditFilter {
 export const DETAIL_COLUMNS = `id, zone_id, event_type, request_id, decision, policy_set_id, policy_set_version_id,
   manifest_sha, evaluation_status, determining_policies_json, diagnostics_json, metadata_json, occurred_at, ingested_at`;
 
-interface DetailRow {
-  id: string;
-  zone_id: string;
-  event_type: string;
-  request_id: string | null;
-  decision: string | null;
-  policy_set_id: string | null;
-  policy_set_version_id: string | null;
-  manifest_sha: string | null;
-  evaluation_status: string | null;
-  determining_policies_json: unknown;
-  diagnostics_json: unknown;
-  metadata_json: Record<string, unknown> | null;
-  occurred_at: string;
-  ingested_at: string;
-}
+/** A row as Postgres returns it: the same fields, metadata not yet redacted, timestamps in its text form. */
+type DetailRow = AuditDetail;
 
 /** Postgres timestamptz text to RFC 3339 with microseconds. */
 export function isoTimestamp(pgText: string): string {
