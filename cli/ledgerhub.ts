@@ -19,6 +19,10 @@ const commands: Record<string, () => Promise<Command>> = {
   migrate: () => import('./commands/migrate.ts'),
   emit: () => import('./commands/emit.ts'),
   verify: () => import('./commands/verify.ts'),
+  retention: () => import('./commands/retention.ts'),
+  export: () => import('./commands/export.ts'),
+  'verify-export': () => import('./commands/verify-export.ts'),
+  sweep: () => import('./commands/sweep.ts'),
 };
 
 async function usage(): Promise<string> {

@@ -4,7 +4,6 @@
 // checks the rows they name.
 
 import { type ChainFields, chainHmac, contentSha256 } from './chain.ts';
-import type { CheckpointClaim } from './checkpoint.ts';
 import type { HmacKey } from './stream-codec.ts';
 import type { TombstoneIndex } from './tombstone.ts';
 
@@ -39,6 +38,12 @@ export interface StoredChainRow extends ChainFields {
   prev_content_sha256: string | null;
   chain_hmac: string | null;
   chain_seq: number;
+}
+
+/** What a signed checkpoint says the row at a chain_seq hashes to. */
+export interface CheckpointClaim {
+  sha: string;
+  checkpoint_no: number;
 }
 
 interface ZoneCursor {

@@ -1,7 +1,10 @@
 // Signed checkpoints, pure: the payload (zone heads that changed, chained to the previous checkpoint's
 // signature) and the check of a stored checkpoint sequence, which yields what each zone's chain must
 // contain: (chain_seq, hash) pairs nobody without the key can forge or take back.
-import type { ChainFault } from './chain-verifier.ts';
+import type { ChainFault, CheckpointClaim } from './chain-verifier.ts';
+
+export type { CheckpointClaim };
+
 import {
   type EvidencePayload,
   openDocument,
@@ -46,11 +49,6 @@ export function checkpointPayload(
   };
 }
 
-export interface CheckpointClaim {
-  sha: string;
-  checkpoint_no: number;
-}
-
 /** What the checkpoints say each zone's chain holds: zone -> chain_seq -> hash. */
 export class CheckpointClaims {
   readonly #byZone = new Map<string, Map<number, CheckpointClaim>>();
@@ -62,7 +60,10 @@ export class CheckpointClaims {
     this.last = p;
     for (const z of p.zones) {
       let claims = this.#byZone.get(z.zone_id);
-      if (!claims) this.#byZone.set(z.zone_id, (claims = new Map()));
+      if (!claims) {
+        claims = new Map();
+        this.#byZone.set(z.zone_id, claims);
+      }
       claims.set(z.chain_seq, { sha: z.content_sha256, checkpoint_no: p.checkpoint_no });
     }
   }

@@ -51,6 +51,30 @@ export const Errors = {
   eventInvalid: spec('event_invalid', 400, 'The audit event does not match the contract.'),
   internal: spec('internal', 500, 'An unexpected error; the log has the details.'),
   unavailable: spec('unavailable', 503, 'The server cannot take this request now; try again later.'),
+  // retention, export, integrity
+  exportConflict: spec(
+    'export_conflict',
+    409,
+    'An export object already exists at its key with different content; it is never overwritten.',
+  ),
+  exportUnavailable: spec(
+    'export_unavailable',
+    503,
+    'The export destination cannot be reached or refused a write; the watermark did not move.',
+  ),
+  retentionRefused: spec(
+    'retention_refused',
+    409,
+    'A partition could not be dropped by policy (name, window or tombstone check failed).',
+  ),
+  // forwarder and sinks
+  sinkNotFound: spec('sink_not_found', 404, 'No sink of this name is known to the forwarder.'),
+  sinkSecretMissing: spec(
+    'sink_secret_missing',
+    500,
+    'A Secret key a sink refers to is neither mounted nor set in the environment.',
+  ),
+  sinkDisabled: spec('sink_disabled', 409, 'The sink was disabled (its endpoint answered 410 Gone).'),
 } as const;
 
 export type ErrorCode = (typeof Errors)[keyof typeof Errors]['code'];

@@ -5,18 +5,23 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { StoredChainRow } from './chain-verifier.ts';
 
-/** The hashed and chain columns, in StoredChainRow order; jsonb prints as its text form in COPY. */
+/**
+ * The hashed and chain columns, in StoredChainRow order. jsonb prints as its text form in COPY, and
+ * timestamps as text (copyRowsOut sets the session to UTC): cheaper for Postgres than computing epoch
+ * microseconds, and parsed here in a fraction of a microsecond.
+ */
 export const CHAIN_COPY_COLUMNS = `id, zone_id, event_type, request_id, decision, policy_set_id, policy_set_version_id,
   manifest_sha, evaluation_status, determining_policies_json, diagnostics_json, metadata_json,
-  (extract(epoch FROM occurred_at) * 1000000)::bigint, content_sha256, prev_content_sha256, chain_hmac, chain_seq`;
+  occurred_at, content_sha256, prev_content_sha256, chain_hmac, chain_seq`;
 
 /** CHAIN_COPY_COLUMNS plus what an export carries besides. */
-export const EXPORT_COPY_COLUMNS = `${CHAIN_COPY_COLUMNS},
-  (extract(epoch FROM ingested_at) * 1000000)::bigint, ingest_signature, ledger_seq`;
+export const EXPORT_COPY_COLUMNS = `${CHAIN_COPY_COLUMNS}, ingested_at, ingest_signature, ledger_seq`;
 
 export interface ExportRow extends StoredChainRow {
   content_sha256: string;
-  ingested_at_us: number;
+  /** `YYYY-MM-DDTHH:MM:SS.ffffffZ` */
+  occurred_at_text: string;
+  ingested_at_text: string;
   ingest_signature: string | null;
   ledger_seq: number;
 }
@@ -72,22 +77,75 @@ function splitRow(line: string): Fields {
   return parts;
 }
 
-/** Runs `COPY (<query>) TO STDOUT` and calls onRow for every row; resolves with the row count. */
+/**
+ * Runs `COPY (<query>) TO STDOUT` and calls onRow for every row; resolves with the row count.
+ * `afterChunk` may return a promise to hold reading (back-pressure on the query).
+ */
 export async function copyRowsOut(
   client: pg.ClientBase,
   query: string,
   onRow: (fields: Fields) => void,
+  afterChunk?: () => Promise<void> | void,
 ): Promise<number> {
-  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
-  const rows = new CopyTextRows();
-  let n = 0;
-  const count = (f: Fields) => {
-    n++;
-    onRow(f);
-  };
-  for await (const chunk of stream) rows.push(chunk as Buffer, count);
-  rows.end(count);
-  return n;
+  // timestamps print in UTC on this connection for the COPY, then the session setting is restored
+  const { rows: tz } = await client.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz");
+  await client.query("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'");
+  try {
+    const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
+    const rows = new CopyTextRows();
+    let n = 0;
+    const count = (f: Fields) => {
+      n++;
+      onRow(f);
+    };
+    for await (const chunk of stream) {
+      rows.push(chunk as Buffer, count);
+      if (afterChunk) await afterChunk();
+    }
+    rows.end(count);
+    return n;
+  } finally {
+    await client
+      .query(`SET TIME ZONE ${client.escapeLiteral(tz[0]?.tz ?? 'UTC')}; RESET DateStyle`)
+      .catch(() => {});
+  }
+}
+
+const digit = (t: string, i: number) => t.charCodeAt(i) - 48;
+const num = (t: string, i: number, n: number) => {
+  let v = 0;
+  for (let k = 0; k < n; k++) v = v * 10 + digit(t, i + k);
+  return v;
+};
+
+/**
+ * Microseconds since the epoch of a UTC timestamptz as Postgres prints it with DateStyle ISO
+ * (`2026-11-27 13:48:22.1234+00`: the fraction has 0 to 6 digits).
+ */
+export function microsFromUtcText(t: string): number {
+  if (t.length < 22 || t.charCodeAt(4) !== 45 || t.charCodeAt(10) !== 32 || !t.endsWith('+00')) {
+    throw new Error(`unexpected timestamp text: ${t}`);
+  }
+  const ms = Date.UTC(
+    num(t, 0, 4),
+    num(t, 5, 2) - 1,
+    num(t, 8, 2),
+    num(t, 11, 2),
+    num(t, 14, 2),
+    num(t, 17, 2),
+  );
+  let frac = 0;
+  if (t.charCodeAt(19) === 46) {
+    const digits = t.length - 3 - 20;
+    frac = num(t, 20, digits) * 10 ** (6 - digits);
+  }
+  return ms * 1000 + frac;
+}
+
+/** RFC 3339 with six fractional digits (`2026-11-27T13:48:22.123400Z`) from the same text. */
+export function isoFromUtcText(t: string): string {
+  const frac = t.charCodeAt(19) === 46 ? t.slice(20, -3) : '';
+  return `${t.slice(0, 10)}T${t.slice(11, 19)}.${frac.padEnd(6, '0')}Z`;
 }
 
 export function chainRowFromFields(f: Fields): StoredChainRow {
@@ -104,7 +162,7 @@ export function chainRowFromFields(f: Fields): StoredChainRow {
     determining_policies_json: f[9] ?? null,
     diagnostics_json: f[10] ?? null,
     metadata_json: f[11] ?? null,
-    occurred_at_us: Number(f[12]),
+    occurred_at_us: microsFromUtcText(f[12] as string),
     content_sha256: f[13] ?? null,
     prev_content_sha256: f[14] ?? null,
     chain_hmac: f[15] ?? null,
@@ -115,7 +173,8 @@ export function chainRowFromFields(f: Fields): StoredChainRow {
 export function exportRowFromFields(f: Fields): ExportRow {
   const row = chainRowFromFields(f) as ExportRow;
   row.content_sha256 ??= '';
-  row.ingested_at_us = Number(f[17]);
+  row.occurred_at_text = isoFromUtcText(f[12] as string);
+  row.ingested_at_text = isoFromUtcText(f[17] as string);
   row.ingest_signature = f[18] ?? null;
   row.ledger_seq = Number(f[19]);
   return row;

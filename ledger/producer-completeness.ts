@@ -64,7 +64,10 @@ export class ProducerSequences {
   observe(p: ProducerSequence, zone: string, chainSeq: number): void {
     this.observed++;
     let o = this.#producers.get(p.id);
-    if (!o) this.#producers.set(p.id, (o = { seqs: [], zones: [], chainSeqs: [] }));
+    if (!o) {
+      o = { seqs: [], zones: [], chainSeqs: [] };
+      this.#producers.set(p.id, o);
+    }
     let z = this.#zoneIndex.get(zone);
     if (z === undefined) {
       z = this.#zoneNames.push(zone) - 1;

@@ -39,29 +39,28 @@ export interface TombstonePayload extends EvidencePayload {
   producers: TombstoneProducer[];
 }
 
-/** Collects a partition's rows, fed in (zone_id, chain_seq) order, into runs. */
+/**
+ * Collects rows into per-zone chain_seq runs; within a zone rows must come in chain_seq order (any
+ * interleaving of zones is fine: commit order or (zone_id, chain_seq) order).
+ */
 export class PartitionSummary {
-  readonly #zones: TombstoneZone[] = [];
+  readonly #zones = new Map<string, TombstoneZone>();
   readonly #producers = new Map<string, number[]>();
-  #current: TombstoneZone | null = null;
   count = 0;
-  maxLedgerSeq = 0;
 
   add(
     zone: string,
     chainSeq: number,
     sha: string,
     prev: string | null,
-    ledgerSeq: number,
     producer?: { id: string; seq: number } | null,
   ): void {
     this.count++;
-    if (ledgerSeq > this.maxLedgerSeq) this.maxLedgerSeq = ledgerSeq;
-    if (this.#current === null || this.#current.zone_id !== zone) {
-      this.#current = { zone_id: zone, count: 0, runs: [] };
-      this.#zones.push(this.#current);
+    let z = this.#zones.get(zone);
+    if (!z) {
+      z = { zone_id: zone, count: 0, runs: [] };
+      this.#zones.set(zone, z);
     }
-    const z = this.#current;
     z.count++;
     const last = z.runs.at(-1);
     if (last && chainSeq === last.to + 1) {
@@ -72,13 +71,19 @@ export class PartitionSummary {
     }
     if (producer) {
       let seqs = this.#producers.get(producer.id);
-      if (!seqs) this.#producers.set(producer.id, (seqs = []));
+      if (!seqs) {
+        seqs = [];
+        this.#producers.set(producer.id, seqs);
+      }
       seqs.push(producer.seq);
     }
   }
 
+  /** Zones sorted by id. */
   zones(): TombstoneZone[] {
-    return this.#zones;
+    return [...this.#zones.values()].sort((a, b) =>
+      a.zone_id < b.zone_id ? -1 : a.zone_id > b.zone_id ? 1 : 0,
+    );
   }
 
   producers(): TombstoneProducer[] {
@@ -113,12 +118,18 @@ export class TombstoneIndex {
     this.count++;
     for (const z of t.zones) {
       let runs = this.#byZone.get(z.zone_id);
-      if (!runs) this.#byZone.set(z.zone_id, (runs = new Map()));
+      if (!runs) {
+        runs = new Map();
+        this.#byZone.set(z.zone_id, runs);
+      }
       for (const r of z.runs) runs.set(r.from, { ...r, partition: t.partition });
     }
     for (const p of t.producers) {
       let runs = this.#producers.get(p.producer_id);
-      if (!runs) this.#producers.set(p.producer_id, (runs = []));
+      if (!runs) {
+        runs = [];
+        this.#producers.set(p.producer_id, runs);
+      }
       for (const [from, to] of p.runs) runs.push({ from, to });
     }
   }

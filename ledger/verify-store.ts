@@ -1,19 +1,33 @@
-// Verifies stored chains: walks each zone's rows in chain_seq order (a range, a time window or all of
-// it), feeds them to the ChainVerifier and checks the tail against the zone's recorded head.
+// Verifies stored chains: streams each zone's rows in chain_seq order (a range, a time window or all of
+// it) with COPY, several zones at once, through the ChainVerifier; checks each tail against the zone's
+// recorded head and its signed checkpoints; accepts gaps that signed tombstones explain; and, on a full
+// run, finds gaps in producers' own sequence numbers.
 
 import type pg from 'pg';
-import { type ChainFault, ChainVerifier, type StoredChainRow } from './chain-verifier.ts';
+import { type ChainFault, ChainVerifier } from './chain-verifier.ts';
+import { loadEvidence } from './integrity-evidence.ts';
+import { CHAIN_COPY_COLUMNS, chainRowFromFields, copyRowsOut } from './integrity-row-stream.ts';
+import { TrustedKeys } from './integrity-signature.ts';
+import { ProducerSequences, producerGapFault, producerSequenceOf } from './producer-completeness.ts';
 import type { HmacKey } from './stream-codec.ts';
 
 export interface VerifyOptions {
   key: HmacKey | null;
+  /** Ed25519 public keys trusted for checkpoints and tombstones; none: signatures are not checked. */
+  publicKeys?: TrustedKeys;
   zone?: string;
   fromSeq?: number;
   toSeq?: number;
   /** occurred_at window; verification covers the contiguous chain range spanning it. */
   since?: string;
   until?: string;
-  pageSize?: number;
+  /**
+   * Only these zones, each from its own chain_seq up to its head (the rolling sweep: the rows ingested
+   * in a recent window and everything after them).
+   */
+  zoneRanges?: Map<string, number>;
+  /** Zones verified at once, each on its own connection (default 2). */
+  concurrency?: number;
   /** Stop collecting after this many faults (verification still reports ok=false). */
   maxFaults?: number;
   onProgress?: (checked: number, zone: string) => void;
@@ -35,13 +49,17 @@ export interface VerifyReport {
   faults: ChainFault[];
   truncated: boolean;
   duration_ms: number;
+  /** Rows missing because retention dropped them, each explained by a signed tombstone. */
+  tombstoned: number;
+  tombstones: number;
+  checkpoints: number;
+  /** Checkpoint claims compared with a row or a tombstone. */
+  checkpoint_claims_checked: number;
+  /** False when no public key was given: tombstone and checkpoint signatures were not checked. */
+  signatures_checked: boolean;
+  /** Producers whose producer_seq was checked for gaps (full runs only). */
+  producers: number;
 }
-
-export const CHAIN_ROW_COLUMNS = `id, zone_id, event_type, request_id, decision, policy_set_id, policy_set_version_id,
-  manifest_sha, evaluation_status, determining_policies_json::text AS determining_policies_json,
-  diagnostics_json::text AS diagnostics_json, metadata_json::text AS metadata_json,
-  (extract(epoch FROM occurred_at) * 1000000)::bigint AS occurred_at_us,
-  content_sha256, prev_content_sha256, chain_hmac, chain_seq`;
 
 interface Head {
   zone_id: string;
@@ -49,23 +67,33 @@ interface Head {
   content_sha256: string;
 }
 
-async function zoneHeads(pool: pg.Pool, zone?: string): Promise<Head[]> {
+const PROGRESS_EVERY = 20_000;
+
+async function zoneHeads(pool: pg.Pool, zone: string | undefined, alsoZones: string[]): Promise<Head[]> {
   const { rows } = await pool.query<Head>(
     `SELECT zone_id, chain_seq, content_sha256 FROM audit_chain_heads
      WHERE $1::text IS NULL OR zone_id = $1 ORDER BY zone_id`,
     [zone ?? null],
   );
+  // zones only evidence knows of (a zone whose rows and head were all deleted) are verified too
+  const known = new Set(rows.map((r) => r.zone_id));
+  for (const z of alsoZones) {
+    if ((zone === undefined || z === zone) && !known.has(z)) {
+      rows.push({ zone_id: z, chain_seq: 0, content_sha256: '' });
+      known.add(z);
+    }
+  }
   if (zone !== undefined && rows.length === 0) return [{ zone_id: zone, chain_seq: 0, content_sha256: '' }];
-  return rows;
+  return rows.sort((a, b) => (a.zone_id < b.zone_id ? -1 : a.zone_id > b.zone_id ? 1 : 0));
 }
 
 async function seqWindow(
-  pool: pg.Pool,
+  db: pg.ClientBase,
   zone: string,
   since: string | undefined,
   until: string | undefined,
 ): Promise<[number, number] | null> {
-  const { rows } = await pool.query<{ lo: number | null; hi: number | null }>(
+  const { rows } = await db.query<{ lo: number | null; hi: number | null }>(
     `SELECT min(chain_seq) AS lo, max(chain_seq) AS hi FROM audit_events
      WHERE zone_id = $1 AND ($2::timestamptz IS NULL OR occurred_at >= $2) AND ($3::timestamptz IS NULL OR occurred_at < $3)`,
     [zone, since ?? null, until ?? null],
@@ -76,71 +104,130 @@ async function seqWindow(
 
 export async function verifyLedger(pool: pg.Pool, opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
-  const pageSize = opts.pageSize ?? 5000;
   const maxFaults = opts.maxFaults ?? 1000;
+  const keys = opts.publicKeys ?? new TrustedKeys();
+  const evidence = await loadEvidence(pool, keys);
   const verifier = new ChainVerifier(opts.key);
-  const faults: ChainFault[] = [];
-  const zones: ZoneReport[] = [];
-  let truncated = false;
+  verifier.useTombstones(evidence.tombstones);
+  const windowed =
+    opts.fromSeq !== undefined ||
+    opts.toSeq !== undefined ||
+    opts.since !== undefined ||
+    opts.until !== undefined ||
+    opts.zoneRanges !== undefined;
+  const full = opts.zone === undefined && !windowed;
+  const producers = full ? new ProducerSequences() : null;
 
-  for (const head of await zoneHeads(pool, opts.zone)) {
-    let from = opts.fromSeq ?? 1;
+  let heads = await zoneHeads(pool, opts.zone, [...evidence.claims.zones(), ...evidence.tombstones.zones()]);
+  if (opts.zoneRanges !== undefined) heads = heads.filter((h) => opts.zoneRanges!.has(h.zone_id));
+  const results = new Map<string, { report: ZoneReport; faults: ChainFault[] }>();
+  let sinceProgress = 0;
+
+  const verifyZone = async (client: pg.PoolClient, head: Head) => {
+    const zone = head.zone_id;
+    let from = opts.zoneRanges?.get(zone) ?? opts.fromSeq ?? 1;
     let to = opts.toSeq ?? head.chain_seq;
     if (opts.since !== undefined || opts.until !== undefined) {
-      const window = await seqWindow(pool, head.zone_id, opts.since, opts.until);
+      const window = await seqWindow(client, zone, opts.since, opts.until);
       if (!window) {
-        zones.push({ zone_id: head.zone_id, from_seq: 0, to_seq: 0, checked: 0, first_fault: null });
-        continue;
+        results.set(zone, {
+          report: { zone_id: zone, from_seq: 0, to_seq: 0, checked: 0, first_fault: null },
+          faults: [],
+        });
+        return;
       }
       [from, to] = window;
     }
     const toHead = opts.toSeq === undefined && opts.until === undefined;
-    if (toHead) to = Math.max(to, head.chain_seq);
+    const highestClaim = evidence.claims.highest(zone);
+    if (toHead) to = Math.max(to, head.chain_seq, highestClaim?.seq ?? 0);
+    const claims = new Map([...evidence.claims.forZone(zone)].filter(([seq]) => seq >= from && seq <= to));
+    verifier.expectClaims(zone, claims);
     if (from > 1) {
-      const before = await pool.query<{ content_sha256: string }>(
+      const before = await client.query<{ content_sha256: string }>(
         'SELECT content_sha256 FROM audit_events WHERE zone_id = $1 AND chain_seq = $2',
-        [head.zone_id, from - 1],
+        [zone, from - 1],
       );
-      if (before.rows[0]) verifier.startAfter(head.zone_id, from - 1, before.rows[0].content_sha256);
+      if (before.rows[0]) verifier.startAfter(zone, from - 1, before.rows[0].content_sha256);
     } else {
-      verifier.startAfter(head.zone_id, 0, '');
+      verifier.startAfter(zone, 0, '');
     }
     const zoneFaults: ChainFault[] = [];
-    let checked = 0;
-    let last = from - 1;
-    for (;;) {
-      const { rows } = await pool.query<StoredChainRow>(
-        `SELECT ${CHAIN_ROW_COLUMNS} FROM audit_events
-         WHERE zone_id = $1 AND chain_seq > $2 AND chain_seq <= $3 ORDER BY chain_seq LIMIT $4`,
-        [head.zone_id, last, to, pageSize],
-      );
-      for (const row of rows) {
-        zoneFaults.push(...verifier.check(row));
-        last = row.chain_seq;
-      }
-      checked += rows.length;
-      opts.onProgress?.(verifier.checked, head.zone_id);
-      if (rows.length < pageSize) break;
-    }
-    if (toHead)
+    const lit = (v: string | number) => client.escapeLiteral(String(v));
+    const checked = await copyRowsOut(
+      client,
+      `SELECT ${CHAIN_COPY_COLUMNS} FROM audit_events
+       WHERE zone_id = ${lit(zone)} AND chain_seq >= ${lit(from)} AND chain_seq <= ${lit(to)} ORDER BY chain_seq`,
+      (fields) => {
+        const row = chainRowFromFields(fields);
+        const found = verifier.check(row);
+        if (found.length > 0) zoneFaults.push(...found);
+        if (producers !== null) {
+          const p = producerSequenceOf(row.metadata_json);
+          if (p !== null) producers.observe(p, zone, row.chain_seq);
+        }
+        if (++sinceProgress >= PROGRESS_EVERY) {
+          sinceProgress = 0;
+          opts.onProgress?.(verifier.checked, zone);
+        }
+      },
+    );
+    if (toHead) {
+      const claimAhead = highestClaim !== null && highestClaim.seq > head.chain_seq;
       zoneFaults.push(
-        ...verifier.checkTail(head.zone_id, head.chain_seq, head.content_sha256, 'audit_chain_heads'),
+        ...(claimAhead
+          ? verifier.checkTail(
+              zone,
+              highestClaim.seq,
+              highestClaim.claim.sha,
+              `signed checkpoint ${highestClaim.claim.checkpoint_no}`,
+            )
+          : verifier.checkTail(zone, head.chain_seq, head.content_sha256, 'audit_chain_heads')),
       );
-    zones.push({
-      zone_id: head.zone_id,
-      from_seq: from,
-      to_seq: to,
-      checked,
-      first_fault: zoneFaults[0] ?? null,
+    }
+    results.set(zone, {
+      report: { zone_id: zone, from_seq: from, to_seq: to, checked, first_fault: zoneFaults[0] ?? null },
+      faults: zoneFaults,
     });
-    for (const f of zoneFaults) {
+  };
+
+  const queue = [...heads];
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(opts.concurrency ?? 2, queue.length)) },
+    async () => {
+      const client = await pool.connect();
+      try {
+        for (let head = queue.shift(); head !== undefined; head = queue.shift())
+          await verifyZone(client, head);
+      } finally {
+        client.release();
+      }
+    },
+  );
+  await Promise.all(workers);
+  opts.onProgress?.(verifier.checked, heads.at(-1)?.zone_id ?? '');
+
+  const faults: ChainFault[] = [];
+  let truncated = false;
+  const collect = (list: ChainFault[]) => {
+    for (const f of list) {
       if (faults.length >= maxFaults) {
         truncated = true;
-        break;
+        return;
       }
       faults.push(f);
     }
+  };
+  collect(evidence.faults);
+  const zones: ZoneReport[] = [];
+  for (const head of heads) {
+    const r = results.get(head.zone_id);
+    if (!r) continue;
+    zones.push(r.report);
+    collect(r.faults);
   }
+  if (producers !== null) collect(producers.gaps(evidence.tombstones).map(producerGapFault));
+
   return {
     ok: faults.length === 0,
     checked: verifier.checked,
@@ -148,5 +235,11 @@ export async function verifyLedger(pool: pg.Pool, opts: VerifyOptions): Promise<
     faults,
     truncated,
     duration_ms: Math.round(performance.now() - started),
+    tombstoned: verifier.tombstoned,
+    tombstones: evidence.tombstones.count,
+    checkpoints: evidence.claims.count,
+    checkpoint_claims_checked: verifier.claimsChecked,
+    signatures_checked: evidence.signaturesChecked,
+    producers: producers?.producerCount ?? 0,
   };
 }

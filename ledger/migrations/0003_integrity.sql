@@ -56,16 +56,17 @@ CREATE TABLE audit_checkpoint_heads (
 );
 
 -- Caracal's export watermark, one row per destination, plus the commit-order position reached and the
--- hour being written (persisted before any object is written, so a re-run writes the same bytes).
+-- plan of the hours being written (persisted before any object is written, so a re-run writes the
+-- very same objects), and the evidence (checkpoints, tombstones) exported so far.
 CREATE TABLE audit_export_watermark (
-  name                text        PRIMARY KEY,
-  last_exported_hour  timestamptz NOT NULL,
-  last_ledger_seq     bigint      NOT NULL DEFAULT 0,
-  pending_hour        timestamptz,
-  pending_last_seq    bigint,
-  pending_planned_at  timestamptz,
-  pending_part_events integer,
-  updated_at          timestamptz NOT NULL DEFAULT now()
+  name               text        PRIMARY KEY,
+  last_exported_hour timestamptz NOT NULL,
+  last_ledger_seq    bigint      NOT NULL DEFAULT 0,
+  pending_plan       jsonb,
+  pending_planned_at timestamptz,
+  last_checkpoint_no bigint      NOT NULL DEFAULT 0,
+  last_tombstone_id  bigint      NOT NULL DEFAULT 0,
+  updated_at         timestamptz NOT NULL DEFAULT now()
 );
 
 -- Every object written, with its signed manifest.
@@ -102,37 +103,52 @@ BEGIN
   RETURN d;
 END $$;
 
--- Drops one daily partition of audit_events: the name must match the pattern and be an attached
--- partition, its whole day must lie outside the retention window given, and its tombstone must already
--- be recorded (in the same transaction, normally). Returns the tombstone id.
-CREATE FUNCTION ledgerhub_drop_partition(part text, retention_days integer) RETURNS bigint
+-- Drops daily partitions of audit_events in one statement. Each name must match the pattern and be an
+-- attached partition, its whole day must lie outside the retention window given, and its tombstone
+-- must already be recorded (in the same transaction, normally). Returns how many were dropped.
+CREATE FUNCTION ledgerhub_drop_partitions(parts text[], retention_days integer) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET timezone = 'UTC' AS $$
 DECLARE
-  d date := ledgerhub_partition_day(part);
-  tomb bigint;
+  part text;
+  d date;
+  names text[] := '{}';
 BEGIN
   IF retention_days IS NULL OR retention_days < 1 THEN
     RAISE EXCEPTION 'retention_days must be at least 1' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF NOT EXISTS (
-    SELECT 1 FROM pg_inherits i
-      JOIN pg_class c ON c.oid = i.inhrelid
-      JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE i.inhparent = 'public.audit_events'::regclass AND c.relname = part AND n.nspname = 'public'
-  ) THEN
-    RAISE EXCEPTION '% is not a partition of audit_events', part USING ERRCODE = 'invalid_parameter_value';
+  IF parts IS NULL OR cardinality(parts) = 0 OR cardinality(parts) > 100 THEN
+    RAISE EXCEPTION 'between 1 and 100 partitions at a time' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF d + retention_days + 1 > (now() AT TIME ZONE 'UTC')::date THEN
-    RAISE EXCEPTION 'partition % is inside the retention window of % day(s)', part, retention_days
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  SELECT id INTO tomb FROM audit_tombstones WHERE partition_name = part;
-  IF tomb IS NULL THEN
-    RAISE EXCEPTION 'partition % has no tombstone: record the signed tombstone first', part
-      USING ERRCODE = 'object_not_in_prerequisite_state';
-  END IF;
-  EXECUTE format('DROP TABLE public.%I', part);
-  RETURN tomb;
+  FOREACH part IN ARRAY parts LOOP
+    d := ledgerhub_partition_day(part);
+    IF NOT EXISTS (
+      SELECT 1 FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE i.inhparent = 'public.audit_events'::regclass AND c.relname = part AND n.nspname = 'public'
+    ) THEN
+      RAISE EXCEPTION '% is not a partition of audit_events', part USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF d + retention_days + 1 > (now() AT TIME ZONE 'UTC')::date THEN
+      RAISE EXCEPTION 'partition % is inside the retention window of % day(s)', part, retention_days
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM audit_tombstones WHERE partition_name = part) THEN
+      RAISE EXCEPTION 'partition % has no tombstone: record the signed tombstone first', part
+        USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    names := names || format('public.%I', part);
+  END LOOP;
+  EXECUTE 'DROP TABLE ' || array_to_string(names, ', ');
+  RETURN cardinality(names);
+END $$;
+
+-- One partition; returns its tombstone id.
+CREATE FUNCTION ledgerhub_drop_partition(part text, retention_days integer) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  PERFORM ledgerhub_drop_partitions(ARRAY[part], retention_days);
+  RETURN (SELECT id FROM audit_tombstones WHERE partition_name = part);
 END $$;
 
 -- Removes up to max_rows id-registry rows of a dropped, tombstoned day (ids whose event still exists,
@@ -189,9 +205,11 @@ BEGIN
 END $$;
 
 REVOKE ALL ON FUNCTION ledgerhub_drop_partition(text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ledgerhub_drop_partitions(text[], integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledgerhub_prune_event_ids(text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ledgerhub_set_retention(integer, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledgerhub_drop_partition(text, integer) TO ledgerhub_maintainer;
+GRANT EXECUTE ON FUNCTION ledgerhub_drop_partitions(text[], integer) TO ledgerhub_maintainer;
 GRANT EXECUTE ON FUNCTION ledgerhub_prune_event_ids(text, integer) TO ledgerhub_maintainer;
 GRANT EXECUTE ON FUNCTION ledgerhub_set_retention(integer, text, integer) TO ledgerhub_reader, ledgerhub_maintainer;
 

@@ -1,0 +1,288 @@
+// A retention run: under an advisory lock (so overlapping runs are harmless) it keeps daily partitions
+// created ahead, and drops each partition wholly past retention after recording its signed tombstone,
+// then prunes the dropped days from the id registry and records the run as a ledger event.
+//
+// Each partition is summarised first, without blocking ingestion; the tombstones and the DROPs then run
+// in one transaction holding the ledger's commit lock (ingestion pauses for that moment only), after
+// re-reading any partition a commit since the summaries may have added a late row to.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { COMMIT_LOCK } from './append-batch.ts';
+import type { CheckpointSigner } from './checkpoint-key.ts';
+import { Errors, LedgerhubError } from './errors.ts';
+import { recordMaintenanceRun } from './integrity-self-audit.ts';
+import {
+  effectivePolicy,
+  PARTITION_PATTERN,
+  partitionRange,
+  partitionsAhead,
+  partitionsPastRetention,
+  type RetentionPolicy,
+  retentionCutoff,
+} from './retention-policy.ts';
+import { storedRetentionDays } from './retention-settings.ts';
+import type { HmacKey } from './stream-codec.ts';
+import type { PartitionSummary } from './tombstone.ts';
+import { recordTombstones, summarisePartition, tombstonePayload } from './tombstone-store.ts';
+
+/** Caracal's retention lease key ("CARA0002"): its retention job and ours exclude each other. */
+export const RETENTION_LOCK = 0x4341_5241_3030_3032n;
+/** Partitions dropped per transaction (each DROP holds a dozen locks until commit). */
+const DROPS_PER_TRANSACTION = 50;
+
+export interface RetentionOptions {
+  ceilingDays: number;
+  partitionAheadDays: number;
+  pruneBatch: number;
+  dryRun?: boolean;
+  /** Where the run is recorded as an event; omitted: not recorded (the tombstones still are). */
+  selfAudit?: { redis: Redis; stream: string; hmacKey: HmacKey | null; zone: string };
+  onProgress?: (line: string) => void;
+  /** Called once the partitions are summarised, before the drop transaction takes the commit lock. */
+  onPrepared?: (partitions: string[]) => Promise<void> | void;
+}
+
+export interface DroppedPartition {
+  partition: string;
+  day: string;
+  event_count: number;
+  zones: number;
+  tombstone_id: number | null;
+}
+
+export interface RetentionReport {
+  /** false when another run held the lock; nothing was done. */
+  ran: boolean;
+  dry_run: boolean;
+  policy: RetentionPolicy;
+  cutoff: string;
+  partitions_created: number;
+  /** Partitions dropped (or, in a dry run, that would be). */
+  dropped: DroppedPartition[];
+  ids_pruned: number;
+  event_id: string | null;
+  timings: { prepare_ms: number; drop_ms: number; prune_ms: number; total_ms: number };
+}
+
+export interface RetentionDeps {
+  pool: pg.Pool;
+  signer: CheckpointSigner | null;
+}
+
+export async function runRetention(deps: RetentionDeps, opts: RetentionOptions): Promise<RetentionReport> {
+  const started = performance.now();
+  const say = opts.onProgress ?? (() => {});
+  const client = await deps.pool.connect();
+  try {
+    const locked = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+      RETENTION_LOCK.toString(),
+    ]);
+    const stored = await storedRetentionDays(client);
+    const policy = effectivePolicy(opts.ceilingDays, stored?.retention_days ?? null);
+    const { rows: clock } = await client.query<{ now_ms: number }>(
+      'SELECT (extract(epoch FROM now()) * 1000)::bigint AS now_ms',
+    );
+    const nowMs = clock[0]!.now_ms;
+    const report: RetentionReport = {
+      ran: locked.rows[0]?.ok === true,
+      dry_run: opts.dryRun === true,
+      policy,
+      cutoff: retentionCutoff(nowMs, policy.retention_days).toISOString(),
+      partitions_created: 0,
+      dropped: [],
+      ids_pruned: 0,
+      event_id: null,
+      timings: { prepare_ms: 0, drop_ms: 0, prune_ms: 0, total_ms: 0 },
+    };
+    if (!report.ran) {
+      say('another retention run holds the lock; nothing to do');
+      return finish(report, started);
+    }
+    try {
+      await runLocked(client, deps, opts, report, nowMs, say);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK.toString()]).catch(() => {});
+    }
+    return finish(report, started);
+  } finally {
+    client.release();
+  }
+}
+
+function finish(report: RetentionReport, started: number): RetentionReport {
+  report.timings.total_ms = Math.round(performance.now() - started);
+  return report;
+}
+
+async function runLocked(
+  client: pg.PoolClient,
+  deps: RetentionDeps,
+  opts: RetentionOptions,
+  report: RetentionReport,
+  nowMs: number,
+  say: (line: string) => void,
+): Promise<void> {
+  const existing = await listPartitions(client);
+  const wanted = partitionsAhead(nowMs, opts.partitionAheadDays);
+  if (opts.dryRun) {
+    report.partitions_created = wanted.filter((n) => !existing.includes(n)).length;
+  } else {
+    const { rows } = await client.query<{ created: number }>(
+      "SELECT ledgerhub_ensure_partitions((now() AT TIME ZONE 'UTC')::date - 1, $1) AS created",
+      [opts.partitionAheadDays + 2],
+    );
+    report.partitions_created = rows[0]?.created ?? 0;
+  }
+  const candidates = partitionsPastRetention(existing, nowMs, report.policy.retention_days);
+  if (candidates.length > 0 && !opts.dryRun && deps.signer === null) {
+    throw new LedgerhubError(
+      Errors.configInvalid,
+      `retention: ${candidates.length} partition(s) are past retention, but LEDGERHUB_CHECKPOINT_KEY is not set: ` +
+        'a partition is only dropped after its signed tombstone is recorded',
+      { key: 'LEDGERHUB_CHECKPOINT_KEY' },
+    );
+  }
+  say(
+    `retention ${report.policy.retention_days} day(s) (${report.policy.source}); ${candidates.length} partition(s) past ${report.cutoff}`,
+  );
+
+  const prepared: { name: string; day: string; summary: PartitionSummary }[] = [];
+  const t0 = performance.now();
+  const headBefore = await ledgerHead(client);
+  for (const { name, day } of candidates)
+    prepared.push({ name, day, summary: await summarisePartition(client, name) });
+  report.timings.prepare_ms += performance.now() - t0;
+  if (!opts.dryRun) await opts.onPrepared?.(prepared.map((p) => p.name));
+  if (opts.dryRun) {
+    for (const { name, day, summary } of prepared) {
+      report.dropped.push({
+        partition: name,
+        day,
+        event_count: summary.count,
+        zones: summary.zones().length,
+        tombstone_id: null,
+      });
+      say(`would drop ${name}: ${summary.count} event(s) in ${summary.zones().length} zone(s)`);
+    }
+  }
+
+  for (let i = 0; !opts.dryRun && i < prepared.length; i += DROPS_PER_TRANSACTION) {
+    const chunk = prepared.slice(i, i + DROPS_PER_TRANSACTION);
+    const t1 = performance.now();
+    await client.query('BEGIN');
+    try {
+      // ingestion pauses here: no row can reach these partitions until COMMIT
+      await client.query('SELECT pg_advisory_xact_lock($1)', [COMMIT_LOCK.toString()]);
+      // commits since the summaries were read, if any, may have put late rows into these days
+      const late = await commitsSince(client, headBefore);
+      for (const p of chunk) {
+        const { from, to } = partitionRange(p.day);
+        if (late.some((c) => c.min < to && c.max >= from))
+          p.summary = await summarisePartition(client, p.name);
+      }
+      const droppedAt = new Date();
+      const payloads = chunk.map((p) => tombstonePayload(p.name, p.summary, report.policy, droppedAt));
+      const ids = await recordTombstones(client, deps.signer!, payloads);
+      await client.query('SELECT ledgerhub_drop_partitions($1, $2)', [
+        chunk.map((p) => p.name),
+        report.policy.retention_days,
+      ]);
+      await client.query('COMMIT');
+      for (const [j, p] of chunk.entries()) {
+        report.dropped.push({
+          partition: p.name,
+          day: p.day,
+          event_count: p.summary.count,
+          zones: payloads[j]!.zones.length,
+          tombstone_id: ids.get(p.name) ?? null,
+        });
+        say(
+          `dropped ${p.name}: ${p.summary.count} event(s) in ${payloads[j]!.zones.length} zone(s), tombstone recorded`,
+        );
+      }
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+    report.timings.drop_ms += performance.now() - t1;
+  }
+
+  if (!opts.dryRun) {
+    const t2 = performance.now();
+    report.ids_pruned = await pruneIdRegistry(client, opts.pruneBatch, say);
+    report.timings.prune_ms = performance.now() - t2;
+  }
+  for (const k of ['prepare_ms', 'drop_ms', 'prune_ms'] as const)
+    report.timings[k] = Math.round(report.timings[k]);
+
+  if (!opts.dryRun && opts.selfAudit) {
+    const a = opts.selfAudit;
+    report.event_id = await recordMaintenanceRun(a.redis, a.stream, a.hmacKey, {
+      type: 'ledgerhub.retention.run',
+      zone: a.zone,
+      status: 'complete',
+      policy: { ...report.policy },
+      metadata: {
+        cutoff: report.cutoff,
+        partitions_created: report.partitions_created,
+        partitions_dropped: report.dropped.map((d) => d.partition),
+        tombstone_ids: report.dropped.map((d) => d.tombstone_id),
+        events_dropped: report.dropped.reduce((s, d) => s + d.event_count, 0),
+        ids_pruned: report.ids_pruned,
+        key_fingerprint: deps.signer?.fingerprint ?? null,
+      },
+    });
+  }
+}
+
+async function ledgerHead(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ s: number }>('SELECT last_ledger_seq AS s FROM audit_ledger_state');
+  return rows[0]?.s ?? 0;
+}
+
+/** The occurred_at span of every commit after a ledger position (ISO strings compare as instants). */
+async function commitsSince(
+  client: pg.ClientBase,
+  afterSeq: number,
+): Promise<{ min: string; max: string }[]> {
+  const { rows } = await client.query<{ min: string; max: string }>(
+    `SELECT to_char(min_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS min,
+            to_char(max_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS max
+     FROM audit_commits WHERE first_seq > $1`,
+    [afterSeq],
+  );
+  return rows;
+}
+
+export async function listPartitions(db: pg.ClientBase | pg.Pool): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'audit_events'::regclass ORDER BY c.relname`,
+  );
+  return rows.map((r) => r.name).filter((n) => PARTITION_PATTERN.test(n));
+}
+
+/** Prunes the id registry of every tombstoned day not yet pruned (this run's and any left over). */
+async function pruneIdRegistry(
+  client: pg.ClientBase,
+  batch: number,
+  say: (line: string) => void,
+): Promise<number> {
+  const { rows } = await client.query<{ partition_name: string }>(
+    'SELECT partition_name FROM audit_tombstones WHERE ids_pruned_at IS NULL ORDER BY day',
+  );
+  let total = 0;
+  for (const { partition_name } of rows) {
+    for (;;) {
+      const r = await client.query<{ n: number }>('SELECT ledgerhub_prune_event_ids($1, $2) AS n', [
+        partition_name,
+        batch,
+      ]);
+      const n = r.rows[0]?.n ?? 0;
+      total += n;
+      if (n === 0) break;
+    }
+    say(`pruned the id registry of ${partition_name}`);
+  }
+  return total;
+}

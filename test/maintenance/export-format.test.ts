@@ -1,0 +1,176 @@
+// Export formats and planning, pure: NDJSON and OCSF Parquet carry every hashed field exactly (hashes
+// recompute from the file), manifests describe their rows, object keys follow Caracal's layout.
+import { describe, expect, it } from 'vitest';
+import { extendChains } from '../../ledger/append-batch.ts';
+import { contentSha256, isoFromMicros } from '../../ledger/chain.ts';
+import { decodeNdjsonGz, encodeNdjsonGz, ndjsonLine, parseNdjsonLine } from '../../ledger/export-ndjson.ts';
+import { objectKey, splitParts } from '../../ledger/export-plan.ts';
+import { type ExportRow, isoFromUtcText, microsFromUtcText } from '../../ledger/integrity-row-stream.ts';
+import { compareWithManifest, manifestPayload, zoneRuns } from '../../ledger/manifest.ts';
+import { decodeOcsfParquet, encodeOcsfParquet } from '../../ledger/parquet-ocsf.ts';
+import { prepareEvent } from '../../ledger/prepare-event.ts';
+import { realisticEvents } from '../../ledger/scenarios.ts';
+
+function rows(n: number, raw: string[] = []): ExportRow[] {
+  const input = [
+    ...realisticEvents(n, { seed: 12, zones: ['z1', 'z2'] }).map((e) => JSON.stringify(e)),
+    ...raw,
+  ];
+  const events = input.map((data) => {
+    const p = prepareEvent(data, 'ab'.repeat(32));
+    if (!p.ok) throw new Error(p.error);
+    return p.event;
+  });
+  return extendChains(events, new Map(), 100, null).map((s, i) => ({
+    ...events[i]!,
+    ...s,
+    occurred_at_text: isoFromMicros(events[i]!.occurred_at_us),
+    ingested_at_text: isoFromMicros(events[i]!.occurred_at_us + 1234),
+    ingest_signature: events[i]!.ingest_signature,
+  }));
+}
+
+/** Raw JSON, so number texts such as 1.50 and 1e2 reach the ledger as a producer wrote them. */
+const tricky = `{"id": "evt-tricky", "zone_id": "z1", "event_type": "token_exchange", "request_id": "r\\t1\\n",
+  "decision": "deny", "evaluation_status": "scope_mismatch",
+  "determining_policies_json": [{"policy": "p", "weight": 1.50, "big": 12345678901234567890, "exp": 1e2}],
+  "diagnostics_json": [{"message": "quote \\" backslash \\\\ unicode \u00e9 \u2713 \u2028 emoji \ud83e\udd80"}],
+  "metadata_json": null, "occurred_at": "2026-03-04T05:06:07.123456789+02:00"}`;
+
+describe('NDJSON export', () => {
+  it('round-trips every field so content hashes recompute from the file, odd values included', () => {
+    const original = rows(50, [tricky]);
+    const back = decodeNdjsonGz(encodeNdjsonGz(original, 4));
+    expect(back).toEqual(
+      original
+        .map((r) => ({ ...r, copyPrefix: undefined, idsCopyPrefix: undefined, occurred_at_iso: undefined }))
+        .map(strip),
+    );
+    for (const r of back) expect(contentSha256(r)).toBe(r.content_sha256);
+    expect(back.at(-1)!.determining_policies_json).toBe(
+      '[{"big": 12345678901234567890, "exp": 100, "policy": "p", "weight": 1.50}]',
+    );
+  });
+
+  it('writes one JSON object per line with the chain columns', () => {
+    const line = JSON.parse(ndjsonLine(rows(1)[0]!));
+    expect(Object.keys(line)).toEqual([
+      'id',
+      'zone_id',
+      'event_type',
+      'request_id',
+      'decision',
+      'policy_set_id',
+      'policy_set_version_id',
+      'manifest_sha',
+      'evaluation_status',
+      'determining_policies_json',
+      'diagnostics_json',
+      'metadata_json',
+      'occurred_at',
+      'ingested_at',
+      'content_sha256',
+      'prev_content_sha256',
+      'chain_hmac',
+      'chain_seq',
+      'ingest_signature',
+      'ledger_seq',
+    ]);
+    expect(line.occurred_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+  });
+
+  it('says which line is broken', () => {
+    expect(() => parseNdjsonLine('{"id":', 7)).toThrow(/line 7: not JSON/);
+    expect(() =>
+      parseNdjsonLine('{"id":"a","occurred_at":"yesterday","chain_seq":1,"ledger_seq":1}', 3),
+    ).toThrow(/line 3: occurred_at/);
+  });
+});
+
+describe('OCSF Parquet export', () => {
+  it('round-trips the rows and their hashes, odd values included', async () => {
+    const original = rows(40, [tricky]);
+    const back = await decodeOcsfParquet(encodeOcsfParquet(original));
+    expect(back.map((r) => [r.id, r.chain_seq, r.ledger_seq, r.occurred_at_us])).toEqual(
+      original.map((r) => [r.id, r.chain_seq, r.ledger_seq, r.occurred_at_us]),
+    );
+    for (const r of back) expect(contentSha256(r)).toBe(r.content_sha256);
+  });
+
+  it('writes identical bytes for identical rows (a re-run compares equal)', () => {
+    const r = rows(30);
+    expect(encodeOcsfParquet(r).equals(encodeOcsfParquet(r))).toBe(true);
+    expect(encodeNdjsonGz(r, 4).equals(encodeNdjsonGz(r, 4))).toBe(true);
+  });
+});
+
+describe('manifests and planning', () => {
+  it('describes each zone as chain runs and notices rows that do not match', () => {
+    const r = rows(30);
+    const body = encodeNdjsonGz(r, 1);
+    const m = manifestPayload(
+      {
+        objectKey: 'audit/x.ndjson.gz',
+        format: 'ndjson.gz',
+        hourMs: 0,
+        part: 1,
+        parts: 1,
+        afterSeq: 99,
+        lastSeq: 129,
+      },
+      r,
+      zoneRuns(r),
+      body,
+    );
+    expect(m.zones.map((z) => [z.zone_id, z.count, z.runs.length])).toEqual([
+      ['z1', r.filter((x) => x.zone_id === 'z1').length, 1],
+      ['z2', r.filter((x) => x.zone_id === 'z2').length, 1],
+    ]);
+    expect(compareWithManifest(r, m)).toEqual([]);
+    const dropped = r.filter((_, i) => i !== 4);
+    expect(compareWithManifest(dropped, m)).toEqual([
+      `holds 29 event(s), the manifest says 30`,
+      expect.stringMatching(
+        new RegExp(`^zone ${r[4]!.zone_id}: holds \\d+ event\\(s\\), the manifest says \\d+$`),
+      ),
+      expect.stringMatching(/holds chain_seq .* the manifest says/),
+    ]);
+  });
+
+  it('names objects as Caracal does, with part numbers only for split hours', () => {
+    const hour = Date.UTC(2026, 10, 27, 13);
+    expect(objectKey('audit/', hour, 1, 1, 'parquet')).toBe('audit/2026/11/27/2026-11-27T13.parquet');
+    expect(objectKey('audit/', hour, 2, 3, 'ndjson')).toBe('audit/2026/11/27/2026-11-27T13.p002.ndjson.gz');
+  });
+
+  it('splits an hour into parts that tile its commit-order range', () => {
+    expect(splitParts(100, 350, 100).map((p) => [p.afterSeq, p.lastSeq])).toEqual([
+      [100, 200],
+      [200, 300],
+      [300, 350],
+    ]);
+    expect(splitParts(5, 5, 100)).toEqual([{ part: 1, parts: 1, afterSeq: 5, lastSeq: 5 }]);
+  });
+});
+
+function strip(r: Record<string, unknown>): Record<string, unknown> {
+  const { copyPrefix, idsCopyPrefix, occurred_at_iso, ...rest } = r;
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+}
+
+describe('timestamps as Postgres prints them in UTC', () => {
+  it('reads any number of fractional digits as exact microseconds', () => {
+    expect(microsFromUtcText('2026-11-27 13:48:22+00')).toBe(Date.UTC(2026, 10, 27, 13, 48, 22) * 1000);
+    expect(microsFromUtcText('2026-11-27 13:48:22.5+00')).toBe(
+      Date.UTC(2026, 10, 27, 13, 48, 22) * 1000 + 500_000,
+    );
+    expect(microsFromUtcText('1970-01-01 00:00:00.000001+00')).toBe(1);
+    expect(isoFromUtcText('2026-11-27 13:48:22.0123+00')).toBe('2026-11-27T13:48:22.012300Z');
+    expect(isoFromUtcText('2026-11-27 13:48:22+00')).toBe('2026-11-27T13:48:22.000000Z');
+  });
+
+  it('refuses text that is not UTC in ISO style', () => {
+    expect(() => microsFromUtcText('2026-11-27 13:48:22.5+02')).toThrow(/unexpected timestamp/);
+    expect(() => microsFromUtcText('Fri Nov 27 13:48:22 2026 UTC')).toThrow(/unexpected timestamp/);
+  });
+});

@@ -1,0 +1,248 @@
+// Retention: whole daily partitions past the policy are dropped through the SECURITY DEFINER function,
+// each after its signed tombstone; partitions ahead are created; the id registry of dropped days is
+// pruned; the run is recorded on the stream; dry runs and overlapping runs change nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDocument } from '../../ledger/integrity-signature.ts';
+import { listPartitions, RETENTION_LOCK, runRetention } from '../../ledger/retention.ts';
+import { setRetention } from '../../ledger/retention-settings.ts';
+import { verifySignature } from '../../ledger/stream-codec.ts';
+import type { TombstonePayload } from '../../ledger/tombstone.ts';
+import { verifyLedger } from '../../ledger/verify-store.ts';
+import { createLedgerFixture, type LedgerFixture } from '../support/ledger-fixture.ts';
+import { startRole } from '../support/role-process.ts';
+import {
+  appendEvents,
+  dayIso,
+  ensurePartitions,
+  eventsOnDay,
+  partitionOf,
+  type TestCheckpointKey,
+  testCheckpointKey,
+} from './ledger-data.ts';
+
+const ZONES = ['zone-a', 'zone-b', 'zone-c'];
+let fx: LedgerFixture;
+let ck: TestCheckpointKey;
+const countIn = async (part: string) =>
+  (await fx.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${part}`)).rows[0]!.n;
+
+beforeAll(async () => {
+  fx = await createLedgerFixture('retention');
+  ck = testCheckpointKey();
+  // days -40..-37 and -2..0; retention of 30 days leaves -40..-37 past it
+  await ensurePartitions(fx.db.pool, -40, 4);
+  await ensurePartitions(fx.db.pool, -2, 3);
+  for (const day of [-40, -39, -38, -2, -1])
+    await appendEvents(fx.db.pool, eventsOnDay(day, 30, ZONES), fx.key);
+});
+afterAll(async () => fx.close());
+
+const options = { ceilingDays: 30, partitionAheadDays: 3, pruneBatch: 7 };
+
+describe('retention', () => {
+  it('in a dry run, names the partitions it would drop and the events in them, and changes nothing', async () => {
+    const before = await listPartitions(fx.db.pool);
+    const report = await runRetention({ pool: fx.db.pool, signer: ck.signer }, { ...options, dryRun: true });
+    expect(report.dry_run).toBe(true);
+    expect(report.dropped.map((d) => [d.partition, d.event_count])).toEqual([
+      [partitionOf(-40), 30],
+      [partitionOf(-39), 30],
+      [partitionOf(-38), 30],
+      [partitionOf(-37), 0],
+    ]);
+    expect(report.partitions_created).toBe(3);
+    expect(await listPartitions(fx.db.pool)).toEqual(before);
+    expect((await fx.db.pool.query('SELECT 1 FROM audit_tombstones')).rowCount).toBe(0);
+  });
+
+  it('does nothing while another run holds the retention lock', async () => {
+    const other = await fx.db.pool.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock($1)', [RETENTION_LOCK.toString()]);
+      const report = await runRetention({ pool: fx.db.pool, signer: ck.signer }, options);
+      expect(report.ran).toBe(false);
+      expect(report.dropped).toEqual([]);
+      expect(await listPartitions(fx.db.pool)).toContain(partitionOf(-40));
+    } finally {
+      await other.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK.toString()]);
+      other.release();
+    }
+  });
+
+  it('refuses to drop anything without a checkpoint key to sign tombstones with', async () => {
+    await expect(runRetention({ pool: fx.db.pool, signer: null }, options)).rejects.toMatchObject({
+      code: 'config_invalid',
+      message: expect.stringMatching(/LEDGERHUB_CHECKPOINT_KEY is not set/),
+    });
+    expect(await listPartitions(fx.db.pool)).toContain(partitionOf(-40));
+  });
+
+  it('drops every partition past retention after recording its signed tombstone, and keeps the rest', async () => {
+    const zonesIn = await fx.db.pool.query<{ zone_id: string; n: number; lo: number; hi: number }>(
+      `SELECT zone_id, count(*)::int AS n, min(chain_seq)::int AS lo, max(chain_seq)::int AS hi FROM ${partitionOf(-39)}
+       GROUP BY zone_id ORDER BY zone_id`,
+    );
+    const report = await runRetention({ pool: fx.db.pool, signer: ck.signer }, options);
+    expect(report.dropped.map((d) => d.partition)).toEqual([-40, -39, -38, -37].map(partitionOf));
+    const left = await listPartitions(fx.db.pool);
+    for (const day of [-40, -39, -38, -37]) expect(left).not.toContain(partitionOf(day));
+    for (const day of [-2, -1, 0, 1, 2, 3]) expect(left).toContain(partitionOf(day));
+
+    const { rows } = await fx.db.pool.query<{ document: string; event_count: number }>(
+      'SELECT document, event_count FROM audit_tombstones WHERE partition_name = $1',
+      [partitionOf(-39)],
+    );
+    const opened = openDocument<TombstonePayload>(rows[0]!.document, ck.trusted, 'ledgerhub.tombstone');
+    if (!opened.ok) throw new Error(opened.reason);
+    const t = opened.payload;
+    expect(t).toMatchObject({
+      partition: partitionOf(-39),
+      day: dayIso(-39),
+      event_count: 30,
+      policy: { retention_days: 30, max_days: 30, source: 'ceiling' },
+    });
+    expect(t.zones.map((z) => [z.zone_id, z.count, z.runs[0]!.from, z.runs.at(-1)!.to])).toEqual(
+      zonesIn.rows.map((z) => [z.zone_id, z.n, z.lo, z.hi]),
+    );
+    expect(t.zones[0]!.runs[0]!.prev_sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('leaves a ledger that verifies, every dropped row explained by a tombstone', async () => {
+    const report = await verifyLedger(fx.db.pool, { key: fx.key, publicKeys: ck.trusted });
+    expect(report.faults).toEqual([]);
+    expect(report.tombstoned).toBe(90);
+    expect(report.checked).toBe(60);
+  });
+
+  it('prunes the id registry of the dropped days only', async () => {
+    const count = async (from: number, to: number) =>
+      (
+        await fx.db.pool.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM audit_event_ids WHERE occurred_at >= $1 AND occurred_at < $2',
+          [dayIso(from), dayIso(to)],
+        )
+      ).rows[0]!.n;
+    expect(await count(-40, -37)).toBe(0);
+    expect(await count(-2, 0)).toBe(60);
+    const { rows } = await fx.db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM audit_tombstones WHERE ids_pruned_at IS NULL',
+    );
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it('follows a shorter retention set through the API setting', async () => {
+    await setRetention(fx.db.pool, 1, 'ops@example', 30);
+    const n = await countIn(partitionOf(-2));
+    const report = await runRetention({ pool: fx.db.pool, signer: ck.signer }, options);
+    expect(report.policy).toEqual({ retention_days: 1, max_days: 30, source: 'setting' });
+    expect(report.dropped.map((d) => [d.partition, d.event_count])).toEqual([[partitionOf(-2), n]]);
+    expect((await verifyLedger(fx.db.pool, { key: fx.key, publicKeys: ck.trusted })).faults).toEqual([]);
+  });
+
+  it('includes in the tombstone a late event committed into the day while the run was preparing', async () => {
+    await ensurePartitions(fx.db.pool, -30, 1);
+    await appendEvents(fx.db.pool, eventsOnDay(-30, 6, ZONES), fx.key);
+    const late = eventsOnDay(-30, 1, ['zone-b'], 4242)[0]!;
+    const report = await runRetention(
+      { pool: fx.db.pool, signer: ck.signer },
+      { ...options, onPrepared: () => appendEvents(fx.db.pool, [late], fx.key) },
+    );
+    expect(report.dropped).toContainEqual(
+      expect.objectContaining({ partition: partitionOf(-30), event_count: 7 }),
+    );
+    expect((await verifyLedger(fx.db.pool, { key: fx.key, publicKeys: ck.trusted })).faults).toEqual([]);
+  });
+});
+
+describe('the partition drop function', () => {
+  const asRole = async <T>(
+    role: string,
+    fn: (q: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<T>,
+  ) => {
+    const client = await fx.db.pool.connect();
+    try {
+      await client.query(`SET ROLE ${role}`);
+      return await fn((sql, params) => client.query(sql, params as unknown[]));
+    } finally {
+      await client.query('RESET ROLE');
+      client.release();
+    }
+  };
+
+  it('cannot be called by the ingest role, which still cannot UPDATE or DELETE rows', async () => {
+    await asRole('ledgerhub_ingest', async (q) => {
+      await expect(q('SELECT ledgerhub_drop_partition($1, 1)', [partitionOf(-1)])).rejects.toMatchObject({
+        code: '42501',
+      });
+      await expect(q('SELECT ledgerhub_prune_event_ids($1, 1)', [partitionOf(-40)])).rejects.toMatchObject({
+        code: '42501',
+      });
+      await expect(q("DELETE FROM audit_events WHERE zone_id = 'zone-a'")).rejects.toMatchObject({
+        code: '42501',
+      });
+      await expect(q("UPDATE audit_events SET decision = 'allow'")).rejects.toMatchObject({ code: '42501' });
+    });
+  });
+
+  it('refuses hostile and malformed names, non-partitions, days inside retention and partitions without a tombstone', async () => {
+    await fx.db.pool.query('CREATE TABLE audit_events_p20200101 (x int)');
+    await asRole('ledgerhub_maintainer', async (q) => {
+      const refused = async (name: string | null, days: number, why: RegExp) =>
+        expect(q('SELECT ledgerhub_drop_partition($1, $2)', [name, days])).rejects.toThrow(why);
+      await refused(`${partitionOf(-1)}; DROP TABLE audit_events`, 1, /not a daily audit partition name/);
+      await refused('audit_events', 1, /not a daily audit partition name/);
+      await refused('audit_events_default', 1, /not a daily audit partition name/);
+      await refused('audit_event_ids', 1, /not a daily audit partition name/);
+      await refused('"audit_events_p20260101"', 1, /not a daily audit partition name/);
+      await refused('audit_events_p20261399', 1, /date|not a calendar day/);
+      await refused(null, 1, /not a daily audit partition name/);
+      await refused('audit_events_p20200101', 1, /is not a partition of audit_events/);
+      await refused(partitionOf(0), 1, /inside the retention window/);
+      await refused(partitionOf(-1), 0, /retention_days must be at least 1/);
+      await refused(partitionOf(-1), 30, /inside the retention window/);
+      await refused(partitionOf(-1), 1, /inside the retention window/);
+    });
+    await ensurePartitions(fx.db.pool, -20, 1);
+    await asRole('ledgerhub_maintainer', (q) =>
+      expect(q('SELECT ledgerhub_drop_partition($1, 1)', [partitionOf(-20)])).rejects.toThrow(
+        /has no tombstone/,
+      ),
+    );
+    expect(await listPartitions(fx.db.pool)).toContain(partitionOf(-20));
+  });
+});
+
+describe('ledgerhub retention (the command, as the maintainer role)', () => {
+  it('drops with the maintainer role, records the run as a signed event on the stream, and prints a summary', async () => {
+    await ensurePartitions(fx.db.pool, -10, 1);
+    await appendEvents(fx.db.pool, eventsOnDay(-10, 12, ZONES), fx.key);
+    const p = startRole('retention', {
+      ...fx.env,
+      LEDGERHUB_DB_ROLE: 'ledgerhub_maintainer',
+      LEDGERHUB_CHECKPOINT_KEY: ck.privateKeyPem,
+      AUDIT_RETENTION_DAYS: '5',
+      LOG_LEVEL: 'warn',
+    });
+    const { code } = await p.exited;
+    expect(p.stderr.join('\n')).toContain(`dropped ${partitionOf(-10)}: 12 event(s)`);
+    expect(code).toBe(0);
+    expect(p.logs.map((l) => String(l.msg)).join('\n')).toMatch(
+      /^OK: retention 1 day\(s\) \(setting\), dropped 2 partition\(s\)/,
+    );
+    const entries = await fx.redis.xrange(fx.stream, '-', '+');
+    const fields = new Map<string, string>();
+    const last = entries.at(-1)![1];
+    for (let i = 0; i < last.length; i += 2) fields.set(last[i]!, last[i + 1]!);
+    const event = JSON.parse(fields.get('data')!);
+    expect(event).toMatchObject({
+      event_type: 'ledgerhub.retention.run',
+      zone_id: 'ledgerhub-system',
+      decision: 'allow',
+    });
+    expect(event.metadata_json.partitions_dropped).toEqual([partitionOf(-20), partitionOf(-10)]);
+    expect(verifySignature(fx.key, Buffer.from(fields.get('data')!), Buffer.from(fields.get('sig')!))).toBe(
+      true,
+    );
+    expect((await verifyLedger(fx.db.pool, { key: fx.key, publicKeys: ck.trusted })).faults).toEqual([]);
+  });
+});
