@@ -13,6 +13,7 @@ import { type AnyRoute, registerRoutes } from './route.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { dlqRoutes } from './routes/dlq.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { retentionRoutes } from './routes/retention.ts';
 import { streamRoutes } from './routes/stream.ts';
 
 export interface ServerOptions {
@@ -50,6 +51,7 @@ export function allRoutes(deps: ApiDeps, extra: AnyRoute[], openapi: () => unkno
     ...auditRoutes(deps),
     ...streamRoutes(deps),
     ...dlqRoutes(deps),
+    ...retentionRoutes(deps),
     ...extra,
   ];
 }

@@ -201,9 +201,17 @@ export class Ingestor {
       return this.#classifyWithCounts(entries);
     }
     if (this.#stopping) return null;
-    const entries = await this.#withRedis(() =>
-      readGroup(this.#blocking, this.#opts.names, this.#opts.batchSize, this.#opts.blockMs, '>'),
-    );
+    let entries: StreamEntry[];
+    try {
+      entries = await this.#withRedis(() =>
+        readGroup(this.#blocking, this.#opts.names, this.#opts.batchSize, this.#opts.blockMs, '>'),
+      );
+    } catch (err) {
+      // stop() closes the reading connection to end a blocked read at once; whatever that read had
+      // been handed stays pending and is recovered on the next start
+      if (this.#stopping) return null;
+      throw err;
+    }
     for (const e of entries) this.#inFlight.add(e.streamId);
     return this.#classify(entries, new Map());
   }

@@ -161,6 +161,7 @@ export async function startWorker(config: WorkerConfig, opts: { log?: Logger } =
   const stop = () => {
     stopped ??= (async () => {
       ingestor.stop();
+      blocking.disconnect(); // ends a blocked XREADGROUP now rather than after AUDIT_BLOCK_MS
       for (const t of timers) clearInterval(t);
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
       await Promise.race([done.catch(() => {}), deadline]);

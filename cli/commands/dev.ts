@@ -6,9 +6,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, relative, resolve } from 'node:path';
 import { newToken } from '../../api/auth.ts';
 import { type ApiHandle, startApi } from '../../api/main.ts';
+import { generateCheckpointKeyPair } from '../../ledger/checkpoint-key.ts';
 import { loadConfig } from '../../ledger/config/keys.ts';
 import { apiKeys, DEV_PG_PORT, DEV_REDIS_PORT, workerKeys } from '../../ledger/config/roles.ts';
 import { connectClient, createPool } from '../../ledger/db.ts';
+import { startDevMaintenance } from '../../ledger/integrity-dev-maintenance.ts';
 import { migrate } from '../../ledger/migrate.ts';
 import { AuditProducer } from '../../ledger/producer.ts';
 import { createRedis } from '../../ledger/redis.ts';
@@ -36,19 +38,19 @@ interface DevSecrets {
   hmacKey: string;
   apiToken: string;
   apiTokenEntry: ReturnType<typeof newToken>['entry'];
+  checkpointKeyPem: string;
 }
 
+/** Secrets of the local stack, made once; a secret added in a later version is added, none replaced. */
 function loadSecrets(dir: string): DevSecrets {
   const file = join(dir, 'dev-secrets.json');
-  if (existsSync(file)) {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>;
-    if (s.hmacKey && s.apiToken && s.apiTokenEntry) return s as DevSecrets;
-  }
-  const { token, entry } = newToken('dev-console', ['audit:admin']);
+  const stored = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>) : {};
+  const token = stored.apiToken && stored.apiTokenEntry ? null : newToken('dev-console', ['audit:admin']);
   const secrets: DevSecrets = {
-    hmacKey: randomBytes(32).toString('hex'),
-    apiToken: token,
-    apiTokenEntry: entry,
+    hmacKey: stored.hmacKey ?? randomBytes(32).toString('hex'),
+    apiToken: stored.apiToken ?? token!.token,
+    apiTokenEntry: stored.apiTokenEntry ?? token!.entry,
+    checkpointKeyPem: stored.checkpointKeyPem ?? generateCheckpointKeyPair().privateKeyPem,
   };
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
@@ -82,6 +84,8 @@ export async function run(args: string[]): Promise<number> {
   const stack = await startLocalStack({ dataDir, redisPort: DEV_REDIS_PORT, pgPort: DEV_PG_PORT, log: say });
   stops.push(() => stack.stop());
   const secrets = loadSecrets(dataDir);
+  const checkpointKeyFile = join(dataDir, 'checkpoint-key.pem');
+  writeFileSync(checkpointKeyFile, secrets.checkpointKeyPem, { mode: 0o600 });
   const apiUrl = `http://127.0.0.1:${DEV_API_PORT}`;
   const env: Record<string, string> = {
     REDIS_URL: stack.redisUrl,
@@ -89,6 +93,7 @@ export async function run(args: string[]): Promise<number> {
     AUDIT_HMAC_KEY: secrets.hmacKey,
     LEDGERHUB_API_URL: apiUrl,
     LEDGERHUB_TOKEN: secrets.apiToken,
+    LEDGERHUB_CHECKPOINT_KEY_FILE: checkpointKeyFile,
   };
   writeFileSync(
     join(dataDir, 'dev.env'),
@@ -140,6 +145,17 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   }
   stops.unshift(() => api.stop());
+
+  const maintenance = startDevMaintenance({
+    databaseUrl: stack.databaseUrl,
+    redisUrl: stack.redisUrl,
+    hmacKey: workerConfig.hmacKey,
+    checkpointKey: secrets.checkpointKeyPem,
+    stream: workerConfig.stream,
+    log: createLogger('maintenance', level, logDest),
+  });
+  stops.unshift(() => maintenance.stop());
+  say('retention, integrity sweeps and signed checkpoints running on timers');
 
   const redis = createRedis(stack.redisUrl, 'ledgerhub-dev-demo');
   const producer = new AuditProducer({
@@ -209,8 +225,8 @@ export async function run(args: string[]): Promise<number> {
   }, 1000);
 
   await new Promise<void>((resolveStop) => {
-    process.once('SIGINT', resolveStop);
-    process.once('SIGTERM', resolveStop);
+    // SIGHUP too: a closed terminal (or a wrapper exiting first) must not orphan the servers
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, resolveStop);
   });
   if (tty) process.stdout.write('\n');
   say('stopping...');

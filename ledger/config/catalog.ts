@@ -2,6 +2,13 @@
 // operator may render into a role's ConfigMap.
 import type { Keys } from './keys.ts';
 import {
+  exportKeys,
+  integrityKeys,
+  ledgerVerifyKeys,
+  retentionKeys,
+  verifyExportKeys,
+} from './maintenance.ts';
+import {
   apiClientKeys,
   apiKeys,
   connectionKeys,
@@ -21,8 +28,24 @@ export interface RoleConfig {
 export const ROLE_CONFIGS: RoleConfig[] = [
   { role: 'worker', summary: 'ingestion worker (`ledgerhub worker`)', keys: workerKeys },
   { role: 'api', summary: 'admin API, live tail and console (`ledgerhub api`)', keys: apiKeys },
+  {
+    role: 'retention',
+    summary: 'partitions ahead, drops by policy with tombstones (`ledgerhub retention`)',
+    keys: retentionKeys,
+  },
+  { role: 'export', summary: 'hourly exports with signed manifests (`ledgerhub export`)', keys: exportKeys },
+  {
+    role: 'sweep',
+    summary: 'integrity sweeps and signed checkpoints (`ledgerhub sweep`)',
+    keys: integrityKeys,
+  },
+  {
+    role: 'verify-export',
+    summary: 'offline export verification (`ledgerhub verify-export`)',
+    keys: verifyExportKeys,
+  },
   { role: 'migrate', summary: 'schema migrations (`ledgerhub migrate`)', keys: migrateKeys },
-  { role: 'verify', summary: 'chain verification (`ledgerhub verify`)', keys: verifyKeys },
+  { role: 'verify', summary: 'chain verification (`ledgerhub verify`)', keys: ledgerVerifyKeys },
   {
     role: 'cli',
     summary: 'CLI commands that call the API (`audit tail`, `explain`, `dlq`)',

@@ -3,7 +3,14 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { parseCheckpointPrivateKey, parseCheckpointPublicKey } from '../checkpoint-key.ts';
 import { customKey, enumKey, intKey, type Keys, stringKey } from './keys.ts';
-import { connectionKeys, runtimeKeys, streamKeys, verifyKeys, workerKeys } from './roles.ts';
+import {
+  connectionKeys,
+  retentionCeilingDays,
+  runtimeKeys,
+  streamKeys,
+  verifyKeys,
+  workerKeys,
+} from './roles.ts';
 
 export const checkpointKeys = {
   checkpointKey: customKey<KeyObject | null>(
@@ -45,10 +52,7 @@ export const retentionKeys = {
   ...runtimeKeys,
   ...checkpointKeys,
   systemZone,
-  retentionCeilingDays: intKey('AUDIT_RETENTION_DAYS', 1, 36_500, {
-    default: 365,
-    doc: 'Ceiling on retention (as in Caracal): `PUT /v1/audit-retention` may only shorten it.',
-  }),
+  retentionCeilingDays,
   partitionAheadDays: workerKeys.partitionAheadDays,
   pruneBatch: intKey('LEDGERHUB_RETENTION_PRUNE_BATCH', 1, 1_000_000, {
     default: 50_000,

@@ -169,6 +169,12 @@ export function isProduction(c: { mode: string; caracalMode: string }): boolean 
   return c.mode === 'production' || c.caracalMode === 'rc' || c.caracalMode === 'stable';
 }
 
+/** Caracal's AUDIT_RETENTION_DAYS: shared by the API (which may only shorten it) and the retention job. */
+export const retentionCeilingDays = intKey('AUDIT_RETENTION_DAYS', 1, 36_500, {
+  default: 365,
+  doc: 'Ceiling on retention, as in Caracal: `PUT /v1/audit-retention` may only shorten it (`retention_above_limit`).',
+});
+
 /** The admin API and console (`ledgerhub api`). */
 export const apiKeys = {
   ...connectionKeys,
@@ -182,10 +188,7 @@ export const apiKeys = {
     doc: 'JSON list of API tokens as hashes: `[{"name":"console","sha256":"<hex of the token>","scopes":["audit:read"]}]`; scopes `audit:read`, `audit:admin`. Make one with `ledgerhub token new`. `_FILE` supported.',
     secret: true,
   }),
-  retentionCeilingDays: intKey('AUDIT_RETENTION_DAYS', 1, 36_500, {
-    default: 365,
-    doc: 'Ceiling on retention: `PUT /v1/audit-retention` may only shorten it (`retention_above_limit` otherwise).',
-  }),
+  retentionCeilingDays,
   bodyLimitBytes: intKey('LEDGERHUB_API_BODY_LIMIT_BYTES', 1024, 10 * 1024 * 1024, {
     default: 65_536,
     doc: 'Largest request body accepted (`payload_too_large` beyond it).',

@@ -197,6 +197,7 @@ export async function startPostgres(opts: ServiceOptions): Promise<RunningServic
       rmSync(pidFile, { force: true });
     }
   }
+  await ensurePortFree(opts.port ?? 0, 'Postgres');
   const port = opts.port || (await freePort());
   const settings = opts.durable
     ? []
@@ -224,6 +225,7 @@ export async function startPostgres(opts: ServiceOptions): Promise<RunningServic
     ],
     { ...spawnAs, stdio: ['ignore', 'ignore', 'pipe'], detached: false },
   );
+  track(child, 'SIGINT');
   const stderr: string[] = [];
   child.stderr?.on('data', (d: Buffer) => {
     stderr.push(d.toString());
@@ -246,6 +248,7 @@ export async function startPostgres(opts: ServiceOptions): Promise<RunningServic
 export async function startRedis(opts: ServiceOptions): Promise<RunningService> {
   const bin = findRedisServer();
   mkdirSync(opts.dir, { recursive: true });
+  await ensurePortFree(opts.port ?? 0, 'Redis');
   const port = opts.port || (await freePort());
   const args = [
     '--port',
@@ -267,10 +270,33 @@ export async function startRedis(opts: ServiceOptions): Promise<RunningService> 
     '--loglevel',
     'warning',
   ];
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = track(spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] }), 'SIGTERM');
   const url = `redis://127.0.0.1:${port}`;
   await waitFor('redis-server', async () => ((await redisAnswers(url)) ? true : undefined), child);
   return { url, owned: true, stop: () => stopChild(child, 'SIGTERM') };
+}
+
+/** Servers this process started: stopped when it exits, however it exits (short of SIGKILL). */
+const started = new Map<ChildProcess, NodeJS.Signals>();
+process.once('exit', () => {
+  for (const [child, signal] of started) if (child.exitCode === null) child.kill(signal);
+});
+
+function track(child: ChildProcess, stopSignal: NodeJS.Signals): ChildProcess {
+  started.set(child, stopSignal);
+  child.once('exit', () => started.delete(child));
+  return child;
+}
+
+/** A clear error when a fixed port is taken, instead of the server's own start-up failure. */
+async function ensurePortFree(port: number, what: string): Promise<void> {
+  if (port && (await portOpen(port))) {
+    throw new LedgerhubError(
+      Errors.unavailable,
+      `port ${port} for ${what} is in use: is another \`npm start\` running, or a server left behind? ` +
+        `(find it with: ss -ltnp 'sport = :${port}')`,
+    );
+  }
 }
 
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
