@@ -15,7 +15,6 @@ import {
   migrateKeys,
   runtimeKeys,
   streamKeys,
-  verifyKeys,
   workerKeys,
 } from './roles.ts';
 
