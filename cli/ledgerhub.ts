@@ -11,6 +11,8 @@ interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   dev: () => import('./commands/dev.ts'),
   worker: () => import('./commands/worker.ts'),
+  forwarder: () => import('./commands/forwarder.ts'),
+  sinks: () => import('./commands/sinks.ts'),
   api: () => import('./commands/api.ts'),
   audit: () => import('./commands/audit.ts'),
   explain: () => import('./commands/explain.ts'),
