@@ -14,6 +14,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { dlqRoutes } from './routes/dlq.ts';
 import { metaRoutes } from './routes/meta.ts';
 import { retentionRoutes } from './routes/retention.ts';
+import { sinkRoutes } from './routes/sinks.ts';
 import { streamRoutes } from './routes/stream.ts';
 
 export interface ServerOptions {
@@ -52,6 +53,7 @@ export function allRoutes(deps: ApiDeps, extra: AnyRoute[], openapi: () => unkno
     ...streamRoutes(deps),
     ...dlqRoutes(deps),
     ...retentionRoutes(deps),
+    ...sinkRoutes(deps),
     ...extra,
   ];
 }

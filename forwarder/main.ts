@@ -60,12 +60,10 @@ export async function startForwarder(
     ...config,
     dbMaxConns: Math.max(config.dbMaxConns, slots + 4),
     applicationName: name,
-  });
-  // Bookkeeping commits need not wait for the WAL flush: a Postgres crash can only lose the newest
-  // receipts and cursor moves, and losing them means delivering those batches again (at least once),
-  // never skipping one. Ingestion's commits are untouched.
-  pool.on('connect', (client) => {
-    client.query('SET synchronous_commit TO off').catch(() => {});
+    // Bookkeeping commits need not wait for the WAL flush: a Postgres crash can only lose the newest
+    // receipts and cursor moves, and losing them means delivering those batches again (at least once),
+    // never skipping one. Ingestion's commits are untouched.
+    settings: { synchronous_commit: 'off' },
   });
   // commands that must fail fast when Redis is away (dispatch rounds retry); workers get their own
   const redis = createRedis(config.redisUrl, name);

@@ -8,6 +8,8 @@ export interface DbOptions {
   dbMaxConns?: number;
   dbConnectTimeoutMs?: number;
   applicationName?: string;
+  /** Extra session settings applied at connect (e.g. synchronous_commit: 'off' for bookkeeping). */
+  settings?: Record<string, string>;
 }
 
 const TIMESTAMPTZ_OID = 1184;
@@ -26,10 +28,18 @@ const types = {
  * so a connection whose role cannot be assumed fails outright instead of silently running with the
  * login's privileges. Role names are checked by the config schema and again here.
  */
-function sessionOptions(role: string | undefined): { options: string } {
-  if (!role) return { options: '-c TimeZone=UTC' };
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`invalid role name: ${role}`);
-  return { options: `-c TimeZone=UTC -c role=${role}` };
+function sessionOptions(opts: DbOptions): { options: string } {
+  const settings: Record<string, string> = { TimeZone: 'UTC', ...opts.settings };
+  if (opts.dbRole) settings.role = opts.dbRole;
+  for (const [k, v] of Object.entries(settings)) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/i.test(k) || !/^[\w.:-]{1,64}$/.test(v))
+      throw new Error(`invalid session setting ${k}=${v}`);
+  }
+  return {
+    options: Object.entries(settings)
+      .map(([k, v]) => `-c ${k}=${v}`)
+      .join(' '),
+  };
 }
 
 export function createPool(opts: DbOptions): pg.Pool {
@@ -39,7 +49,7 @@ export function createPool(opts: DbOptions): pg.Pool {
     connectionTimeoutMillis: opts.dbConnectTimeoutMs ?? 10_000,
     application_name: opts.applicationName ?? 'ledgerhub',
     types,
-    ...sessionOptions(opts.dbRole),
+    ...sessionOptions(opts),
   });
   // an idle client losing its connection must not crash the process; the next query reports it
   pool.on('error', () => {});
@@ -53,7 +63,7 @@ export async function connectClient(opts: DbOptions): Promise<pg.Client> {
     connectionTimeoutMillis: opts.dbConnectTimeoutMs ?? 10_000,
     application_name: opts.applicationName ?? 'ledgerhub',
     types,
-    ...sessionOptions(opts.dbRole),
+    ...sessionOptions(opts),
   });
   client.on('error', () => {});
   await client.connect();

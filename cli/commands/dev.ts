@@ -146,6 +146,19 @@ export async function run(args: string[]): Promise<number> {
   }
   stops.unshift(() => api.stop());
 
+  // test/support's strict SIEM receivers stand in for Splunk, Elastic and a webhook endpoint
+  const { startDevForwarding } = await import('../../forwarder/dev-sinks.ts');
+  const forwarding = await startDevForwarding({
+    redisUrl: stack.redisUrl,
+    databaseUrl: stack.databaseUrl,
+    dataDir,
+    log: createLogger('forwarder', level, logDest),
+  });
+  stops.unshift(() => forwarding.stop());
+  say(
+    `forwarding to local Splunk HEC ${forwarding.urls.splunkHec}, Elasticsearch ${forwarding.urls.elasticsearch} and a webhook ${forwarding.urls.webhook}`,
+  );
+
   const maintenance = startDevMaintenance({
     databaseUrl: stack.databaseUrl,
     redisUrl: stack.redisUrl,
@@ -213,7 +226,8 @@ export async function run(args: string[]): Promise<number> {
       const now = Date.now();
       const rate = ((seq - last.seq) * 1000) / Math.max(1, now - last.at);
       last = { at: now, seq };
-      const line = `ingested ${seq} events · ${rate.toFixed(1)}/s · pending ${stats.pending + stats.undelivered} · DLQ ${stats.dlqSize} · tail clients ${api.deps.tail.clientCount}`;
+      const c = forwarding.counts();
+      const line = `ingested ${seq} events · ${rate.toFixed(1)}/s · pending ${stats.pending + stats.undelivered} · DLQ ${stats.dlqSize} · delivered: Splunk ${c.splunkHecEvents}, Elastic ${c.elasticsearchDocuments}, webhook ${c.webhookBatches} batches`;
       if (tty) process.stdout.write(`\r${line}   `);
       else if (now - lastLine >= 10_000) {
         lastLine = now;

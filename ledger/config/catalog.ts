@@ -1,5 +1,6 @@
 // Every role's configuration keys in one list: the source of docs/configuration.md and of what the
 // operator may render into a role's ConfigMap.
+import { forwarderKeys, sinksCliKeys } from './forwarder.ts';
 import type { Keys } from './keys.ts';
 import {
   exportKeys,
@@ -26,6 +27,8 @@ export interface RoleConfig {
 
 export const ROLE_CONFIGS: RoleConfig[] = [
   { role: 'worker', summary: 'ingestion worker (`ledgerhub worker`)', keys: workerKeys },
+  { role: 'forwarder', summary: 'SIEM forwarder (`ledgerhub forwarder`)', keys: forwarderKeys },
+  { role: 'sinks', summary: 'sink health and dead letters (`ledgerhub sinks`)', keys: sinksCliKeys },
   { role: 'api', summary: 'admin API, live tail and console (`ledgerhub api`)', keys: apiKeys },
   {
     role: 'retention',
