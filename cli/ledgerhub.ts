@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<Command>> = {
   worker: () => import('./commands/worker.ts'),
   forwarder: () => import('./commands/forwarder.ts'),
   sinks: () => import('./commands/sinks.ts'),
+  operator: () => import('./commands/operator.ts'),
   api: () => import('./commands/api.ts'),
   audit: () => import('./commands/audit.ts'),
   explain: () => import('./commands/explain.ts'),

@@ -75,6 +75,12 @@ export const Errors = {
     'A Secret key a sink refers to is neither mounted nor set in the environment.',
   ),
   sinkDisabled: spec('sink_disabled', 409, 'The sink was disabled (its endpoint answered 410 Gone).'),
+  // operator
+  leadershipLost: spec(
+    'leadership_lost',
+    503,
+    'The operator could not renew its leader Lease in time and stopped reconciling; it exits so it restarts as a candidate.',
+  ),
 } as const;
 
 export type ErrorCode = (typeof Errors)[keyof typeof Errors]['code'];

@@ -9,6 +9,7 @@ import {
   retentionKeys,
   verifyExportKeys,
 } from './maintenance.ts';
+import { operatorKeys } from './operator.ts';
 import {
   apiClientKeys,
   apiKeys,
@@ -48,6 +49,7 @@ export const ROLE_CONFIGS: RoleConfig[] = [
   },
   { role: 'migrate', summary: 'schema migrations (`ledgerhub migrate`)', keys: migrateKeys },
   { role: 'verify', summary: 'chain verification (`ledgerhub verify`)', keys: ledgerVerifyKeys },
+  { role: 'operator', summary: 'the Kubernetes operator (`ledgerhub operator`)', keys: operatorKeys },
   {
     role: 'cli',
     summary: 'CLI commands that call the API (`audit tail`, `explain`, `dlq`)',
