@@ -5,7 +5,7 @@
 //
 // Last line: bench:ingest events=<N> eps=<ours> copy_eps=<raw> ratio=<ours/raw>
 //            per_event_eps=<caracal> speedup=<ours/caracal> rss_mb=<peak worker RSS>
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
@@ -14,6 +14,7 @@ import { chainHmac, contentSha256, parseOccurredAt } from '../ledger/chain.ts';
 import { connectClient, createPool } from '../ledger/db.ts';
 import { CONTENT_COLUMNS, contentValues, prepareEvent } from '../ledger/prepare-event.ts';
 import { createRedis } from '../ledger/redis.ts';
+import { IMAGE_NODE_OPTIONS } from '../ledger/runtime/node-options.ts';
 import { realisticEvents } from '../ledger/scenarios.ts';
 import { encodeStreamFields, type HmacKey, hmacKeyFromBytes } from '../ledger/stream-codec.ts';
 import { benchArgs, benchStack, pollUntil, progress, result } from './harness.ts';
@@ -44,11 +45,17 @@ async function main() {
   }
   const pool = createPool({ databaseUrl: stack.databaseUrl, dbMaxConns: 4 });
 
-  // --- ours: one worker process
+  // --- ours: one worker process, run as the image runs it (compiled JavaScript, the image's Node options)
+  progress('building the production form (npm run build)');
+  execFileSync(process.execPath, ['scripts/build.ts'], { stdio: 'ignore' });
   progress('ingesting with one worker');
   const worker = spawn(
     process.execPath,
-    [...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean), 'cli/ledgerhub.ts', 'worker'],
+    [
+      ...(process.env.BENCH_WORKER_NODE_ARGS ?? IMAGE_NODE_OPTIONS).split(' ').filter(Boolean),
+      'dist/cli/ledgerhub.js',
+      'worker',
+    ],
     {
       env: {
         ...process.env,
