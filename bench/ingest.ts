@@ -19,7 +19,7 @@ import { realisticEvents } from '../ledger/scenarios.ts';
 import { encodeStreamFields, type HmacKey, hmacKeyFromBytes } from '../ledger/stream-codec.ts';
 import { benchArgs, benchStack, pollUntil, progress, result } from './harness.ts';
 
-const args = benchArgs({ events: '200000', sample: '5000', batch: '1000' });
+const args = benchArgs({ events: '200000', sample: '5000', batch: '2000' });
 const N = Number(args.events);
 const SAMPLE = Math.min(Number(args.sample), N);
 const STREAM = 'caracal.audit.events';

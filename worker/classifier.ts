@@ -26,7 +26,7 @@ export function threadClassifier(opts: ClassifyOptions): Classifier {
   const worker = new Worker(thread, {
     workerData: opts,
     // batches are short-lived: a small heap keeps the thread's memory flat under sustained load
-    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 32 },
   });
   worker.unref();
   const waiting = new Map<

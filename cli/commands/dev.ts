@@ -10,6 +10,7 @@ import { generateCheckpointKeyPair } from '../../ledger/checkpoint-key.ts';
 import { loadConfig } from '../../ledger/config/keys.ts';
 import { apiKeys, DEV_PG_PORT, DEV_REDIS_PORT, workerKeys } from '../../ledger/config/roles.ts';
 import { connectClient, createPool } from '../../ledger/db.ts';
+import { Errors, LedgerhubError } from '../../ledger/errors.ts';
 import { startDevMaintenance } from '../../ledger/integrity-dev-maintenance.ts';
 import { migrate } from '../../ledger/migrate.ts';
 import { AuditProducer } from '../../ledger/producer.ts';
@@ -79,7 +80,12 @@ export async function run(args: string[]): Promise<number> {
   const stops: (() => Promise<unknown>)[] = [];
 
   // test/support holds the local-services module; it is not part of the production image
-  const { startLocalStack } = await import('../../test/support/local-services.ts');
+  const { startLocalStack } = await import('../../test/support/local-services.ts').catch((err: unknown) => {
+    throw new LedgerhubError(
+      Errors.dependencyMissing,
+      `ledgerhub dev runs from a source checkout (it needs test/support): ${(err as Error).message}`,
+    );
+  });
   say(`starting Redis and Postgres (data in ${dataDir})`);
   const stack = await startLocalStack({ dataDir, redisPort: DEV_REDIS_PORT, pgPort: DEV_PG_PORT, log: say });
   stops.push(() => stack.stop());

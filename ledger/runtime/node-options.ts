@@ -3,4 +3,4 @@
 //
 // The old-generation cap keeps a role's memory flat under sustained load: without it V8 grows the heap
 // lazily towards a quarter of the machine's memory before collecting.
-export const IMAGE_NODE_OPTIONS = '--max-old-space-size=128';
+export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size=128';
