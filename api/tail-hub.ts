@@ -207,12 +207,12 @@ export class TailHub {
       try {
         while (!c.closed && c.cursor < this.#head) {
           const first = this.#ring[0];
+          const start = first ? c.cursor + 1 - first.ledger_seq : -1;
           let batch: TailRow[];
-          if (first && first.ledger_seq <= c.cursor + 1) {
-            const start = c.cursor + 1 - first.ledger_seq;
+          if (start >= 0 && this.#ring[start]?.ledger_seq === c.cursor + 1) {
             batch = this.#ring.slice(start, start + PAGE);
           } else {
-            // resuming from before the ring: read that stretch from Postgres
+            // resuming from before the ring (or across a gap retention left): read that stretch from Postgres
             batch = await eventsAfter(this.#pool, c.cursor, PAGE);
             if (batch.length === 0) return;
           }

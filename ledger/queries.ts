@@ -193,18 +193,20 @@ export async function eventsAfter(
   afterSeq: number,
   limit: number,
 ): Promise<TailRow[]> {
-  const bounds = await db.query<{ lo: string | null; hi: string | null }>(
-    `SELECT min(min_occurred_at) AS lo, max(max_occurred_at) AS hi FROM audit_commits
+  // The two statements see different snapshots: a commit landing in between must not be half-read (its
+  // rows outside [lo, hi] would leave a gap), so the second is bounded by the commits the first saw.
+  const bounds = await db.query<{ lo: string | null; hi: string | null; last: number | null }>(
+    `SELECT min(min_occurred_at) AS lo, max(max_occurred_at) AS hi, max(last_seq) AS last FROM audit_commits
      WHERE last_seq > $1 AND first_seq <= $1 + $2`,
     [afterSeq, limit],
   );
-  const { lo, hi } = bounds.rows[0] ?? { lo: null, hi: null };
-  if (lo === null || hi === null) return [];
+  const { lo, hi, last } = bounds.rows[0] ?? { lo: null, hi: null, last: null };
+  if (lo === null || hi === null || last === null) return [];
   const { rows } = await db.query<DetailRow & { ledger_seq: number; raw_session_id: string | null }>(
     `SELECT ${DETAIL_COLUMNS}, ledger_seq, metadata_json->>'session_id' AS raw_session_id FROM audit_events
-     WHERE ledger_seq > $1 AND ledger_seq <= $1 + $2 AND occurred_at >= $3 AND occurred_at <= $4
+     WHERE ledger_seq > $1 AND ledger_seq <= least($1 + $2, $5) AND occurred_at >= $3 AND occurred_at <= $4
      ORDER BY ledger_seq`,
-    [afterSeq, limit, lo, hi],
+    [afterSeq, limit, lo, hi, last],
   );
   return rows.map((r) => ({ ...toDetail(r), ledger_seq: r.ledger_seq, raw_session_id: r.raw_session_id }));
 }

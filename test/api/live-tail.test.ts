@@ -1,6 +1,8 @@
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEventInput } from '../../ledger/event.ts';
 import { uuidv7 } from '../../ledger/ids.ts';
+import { eventsAfter, ledgerHead } from '../../ledger/queries.ts';
 import { realisticEvents } from '../../ledger/scenarios.ts';
 import { type ApiFixture, createApiFixture } from '../support/api-fixture.ts';
 import { connectSse, type SseEvent } from '../support/sse-client.ts';
@@ -111,6 +113,33 @@ describe('live tail (server-sent events)', () => {
     const metrics = await t.api.deps.metrics.sseCut.get();
     expect(metrics.values.find((v) => v.labels.reason === 'slow_consumer')?.value).toBeGreaterThanOrEqual(1);
     fast.close();
+  });
+
+  it('never reads half of a commit that lands between its two statements (no gaps in ledger_seq)', async () => {
+    const now = Date.now();
+    const hoursAgo = (h: number) => ({
+      ...denial('zone-gap'),
+      occurred_at: new Date(now - h * 3_600_000).toISOString(),
+    });
+    const seen = hoursAgo(2);
+    await t.seed([seen]);
+    const after = (await ledgerHead(t.fx.db.pool)) - 1;
+    let landed = false;
+    // the first statement (commit bounds) returns, then a commit straddling its time window lands
+    const racing = {
+      query: async (text: string, values: unknown[]) => {
+        const result = await t.fx.db.pool.query(text, values);
+        if (!landed) {
+          landed = true;
+          await t.seed([hoursAgo(5), hoursAgo(2), hoursAgo(1)]);
+        }
+        return result;
+      },
+    } as unknown as pg.Pool;
+    const rows = await eventsAfter(racing, after, 500);
+    expect(rows.map((r) => r.id)).toEqual([seen.id]);
+    const rest = await eventsAfter(t.fx.db.pool, after + 1, 500);
+    expect(rest.map((r) => r.ledger_seq)).toEqual([after + 2, after + 3, after + 4]);
   });
 
   it('refuses a malformed Last-Event-ID, a missing token, and streams beyond the limit', async () => {
