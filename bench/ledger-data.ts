@@ -2,9 +2,16 @@
 // extendChains), COPYed day by day with their commit log, id registry and chain heads, each event
 // ingested 0.4 s after it occurred, commits of 100 events.
 import type pg from 'pg';
-import { copyText, EVENT_COPY_COLUMNS, extendChains } from '../ledger/append-batch.ts';
+import {
+  chainColumnsText,
+  copyChunks,
+  copyText,
+  EVENT_COPY_COLUMNS,
+  eventCopyData,
+  extendChains,
+} from '../ledger/append-batch.ts';
 import { isoFromMicros } from '../ledger/chain.ts';
-import { copyField, type PreparedEvent, prepareEvent } from '../ledger/prepare-event.ts';
+import { type PreparedEvent, prepareEvent } from '../ledger/prepare-event.ts';
 import { realisticEvents } from '../ledger/scenarios.ts';
 import { type HmacKey, signData } from '../ledger/stream-codec.ts';
 
@@ -44,13 +51,10 @@ export async function loadLedger(c: pg.Client, key: HmacKey, o: LoadOptions): Pr
     nextSeq += stored.length;
     const ingested = (i: number) => isoFromMicros(events[i]!.occurred_at_us + 400_000);
     await c.query('BEGIN');
-    await copyText(
+    await copyChunks(
       c,
       `COPY audit_events (${columns}) FROM STDIN`,
-      stored.map(
-        (e, i) =>
-          `${e.copyPrefix}${copyField(e.prev_content_sha256)}\t${e.chain_hmac}\t${e.chain_seq}\t${e.ledger_seq}\t${ingested(i)}\n`,
-      ),
+      eventCopyData(stored, (e, i) => `${chainColumnsText(e).slice(0, -1)}\t${ingested(i)}\n`),
     );
     await copyText(
       c,

@@ -201,13 +201,10 @@ async function appendOnce(
     'COPY audit_event_ids (id, occurred_at, zone_id, content_sha256, ledger_seq) FROM STDIN',
     rows.map((e) => `${e.idsCopyPrefix}${e.ledger_seq}\n`),
   );
-  await copyText(
+  await copyChunks(
     client,
     `COPY audit_events (${EVENT_COPY_COLUMNS.join(', ')}) FROM STDIN`,
-    rows.map(
-      (e) =>
-        `${e.copyPrefix}${copyField(e.prev_content_sha256)}\t${copyField(e.chain_hmac)}\t${e.chain_seq}\t${e.ledger_seq}\n`,
-    ),
+    eventCopyData(rows, chainColumnsText),
   );
 
   let min = rows[0]!;
@@ -230,6 +227,45 @@ async function appendOnce(
      COMMIT`,
   );
   return { stored: rows, duplicates, tampered, firstSeq, lastSeq };
+}
+
+/** The chain columns of a stored row as COPY text (ASCII), ending the line. */
+export function chainColumnsText(e: StoredEvent): string {
+  return `${copyField(e.prev_content_sha256)}\t${copyField(e.chain_hmac)}\t${e.chain_seq}\t${e.ledger_seq}\n`;
+}
+
+const CHUNK_BYTES = 256 * 1024;
+
+/**
+ * COPY data for stored rows, in buffers of about 256 KiB: each row's prefix bytes followed by `suffix`
+ * (ASCII: the chain columns and whatever a caller appends), with no intermediate strings.
+ */
+export function eventCopyData<T extends PreparedRow>(
+  rows: T[],
+  suffix: (row: T, index: number) => string,
+): Buffer[] {
+  const chunks: Buffer[] = [];
+  let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  let offset = 0;
+  for (const [index, row] of rows.entries()) {
+    const tail = suffix(row, index);
+    const need = row.copyPrefix.byteLength + tail.length;
+    if (offset + need > buf.length) {
+      if (offset > 0) chunks.push(buf.subarray(0, offset));
+      buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, need));
+      offset = 0;
+    }
+    buf.set(row.copyPrefix, offset);
+    offset += row.copyPrefix.byteLength;
+    offset += buf.write(tail, offset, 'latin1');
+  }
+  if (offset > 0) chunks.push(buf.subarray(0, offset));
+  return chunks;
+}
+
+/** Streams ready COPY data to Postgres. */
+export async function copyChunks(client: pg.ClientBase, sql: string, chunks: Buffer[]): Promise<void> {
+  await pipeline(chunks, client.query(copyFrom(sql)));
 }
 
 /** Streams COPY text lines to Postgres in chunks of about 256 KiB. */

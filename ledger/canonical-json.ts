@@ -117,6 +117,22 @@ function compareKeys(a: SortKey, b: SortKey): number {
   return Buffer.compare(Buffer.from(a.out, 'utf8'), Buffer.from(b.out, 'utf8'));
 }
 
+/** Every key ASCII and free of NUL: sanitising changes none and UTF-8 length equals string length. */
+function plainKeys(keys: string[]): boolean {
+  for (const k of keys) {
+    for (let i = 0; i < k.length; i++) {
+      const c = k.charCodeAt(i);
+      if (c === 0 || c > 0x7f) return false;
+    }
+  }
+  return true;
+}
+
+function compareAsciiKeys(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
  * Removes what Postgres refuses in text and jsonb (NUL) and what cannot be stored as UTF-8 (lone
  * surrogates become U+FFFD, as any UTF-8 encoder would), so the hash covers exactly what is stored.
@@ -156,6 +172,17 @@ export function canonicalJson(value: unknown): string {
       const obj = value as Record<string, unknown>;
       const raw = Object.keys(obj);
       if (raw.length === 0) return '{}';
+      if (plainKeys(raw)) {
+        // the common case: ASCII keys without NUL sort by length, then by code unit (= byte)
+        raw.sort(compareAsciiKeys);
+        let out = '{';
+        for (let i = 0; i < raw.length; i++) {
+          const k = raw[i]!;
+          if (i > 0) out += ', ';
+          out += `${JSON.stringify(k)}: ${canonicalJson(obj[k])}`;
+        }
+        return `${out}}`;
+      }
       // sanitising can make two keys equal ("a\u0000" and "a"): the later one wins, as in jsonb
       const byOut = new Map<string, SortKey>();
       for (const key of raw) {

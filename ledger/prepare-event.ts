@@ -12,8 +12,12 @@ export interface PreparedRow {
   content_sha256: string;
   occurred_at_us: number;
   occurred_at_iso: string;
-  /** The COPY text of every column known before the chain is extended, ending in a tab. */
-  copyPrefix: string;
+  /**
+   * The COPY text (UTF-8 bytes) of every column known before the chain is extended, ending in a tab.
+   * Bytes, not a string: they cross from the classification thread in one transferred buffer and go
+   * to the socket as they are, so the main thread neither copies nor re-encodes ~1.5 KB per event.
+   */
+  copyPrefix: Uint8Array;
   /** The same for the id registry row (id, occurred_at, zone_id, content_sha256). */
   idsCopyPrefix: string;
 }
@@ -79,6 +83,26 @@ export function contentValues(e: PreparedEvent): (string | null)[] {
     e.metadata_json,
     e.occurred_at_iso,
   ];
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Moves the COPY prefixes of a batch into one standalone buffer (views into it replace each row's own),
+ * so the batch crosses threads by transferring that buffer instead of cloning every prefix.
+ */
+export function packCopyPrefixes(rows: PreparedRow[]): ArrayBuffer {
+  let total = 0;
+  for (const r of rows) total += r.copyPrefix.byteLength;
+  const packed = new Uint8Array(new ArrayBuffer(total));
+  let offset = 0;
+  for (const r of rows) {
+    const n = r.copyPrefix.byteLength;
+    packed.set(r.copyPrefix, offset);
+    r.copyPrefix = packed.subarray(offset, offset + n);
+    offset += n;
+  }
+  return packed.buffer;
 }
 
 export type PrepareResult = { ok: true; event: PreparedEvent } | { ok: false; error: string };
@@ -161,11 +185,14 @@ export function prepareEvent(data: string, signature: string | null): PrepareRes
     occurred_at_iso: occurred.iso,
     content_sha256: '',
     ingest_signature: signature,
-    copyPrefix: '',
+    copyPrefix: EMPTY,
     idsCopyPrefix: '',
   };
   event.content_sha256 = contentSha256(event);
-  event.copyPrefix = `${[...contentValues(event), event.content_sha256, event.ingest_signature].map(copyField).join('\t')}\t`;
+  event.copyPrefix = Buffer.from(
+    `${[...contentValues(event), event.content_sha256, event.ingest_signature].map(copyField).join('\t')}\t`,
+    'utf8',
+  );
   event.idsCopyPrefix = `${copyField(event.id)}\t${event.occurred_at_iso}\t${copyField(event.zone_id)}\t${event.content_sha256}\t`;
   return { ok: true, event };
 }

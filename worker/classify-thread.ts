@@ -1,7 +1,7 @@
 // The classification thread: runs classifyEntry off the main thread, so parsing, hashing and HMAC
 // checks of the next batch never delay the Postgres round trips of the current one.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PreparedRow } from '../ledger/prepare-event.ts';
+import { type PreparedRow, packCopyPrefixes } from '../ledger/prepare-event.ts';
 import type { StreamEntry } from '../ledger/stream-codec.ts';
 import { type ClassifyOptions, classifyEntry } from './classify.ts';
 
@@ -29,5 +29,6 @@ parentPort?.on('message', (req: ClassifyRequest) => {
     const c = classifyEntry(entry, opts);
     return c.kind === 'event' ? { kind: 'event', event: c.event } : { kind: 'dead', reason: c.reason };
   });
-  parentPort?.postMessage({ seq: req.seq, results } satisfies ClassifyResponse);
+  const packed = packCopyPrefixes(results.flatMap((r) => (r.kind === 'event' ? [r.event] : [])));
+  parentPort?.postMessage({ seq: req.seq, results } satisfies ClassifyResponse, [packed]);
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { eventCopyData } from '../../ledger/append-batch.ts';
 import { AuditEventSchema } from '../../ledger/event.ts';
-import { copyField, prepareEvent } from '../../ledger/prepare-event.ts';
+import { copyField, packCopyPrefixes, prepareEvent } from '../../ledger/prepare-event.ts';
 import { realisticEvents } from '../../ledger/scenarios.ts';
 
 const valid = {
@@ -93,7 +94,45 @@ describe('preparing an event', () => {
     expect(copyField('a\tb\nc\\d\re')).toBe('a\\tb\\nc\\\\d\\re');
     expect(copyField(null)).toBe('\\N');
     const r = prepareEvent(JSON.stringify({ ...valid, evaluation_status: 'x\ty' }), null);
-    expect(r.ok && r.event.copyPrefix.includes('x\\ty')).toBe(true);
+    expect(r.ok && Buffer.from(r.event.copyPrefix).toString('utf8').includes('x\\ty')).toBe(true);
+  });
+
+  it('packs a batch of COPY prefixes into one transferable buffer, each row a view into it', () => {
+    const rows = ['a', 'ünï', 'c'].map((status) => {
+      const r = prepareEvent(
+        JSON.stringify({ ...valid, id: `id-${status}`, evaluation_status: status }),
+        null,
+      );
+      if (!r.ok) throw new Error(r.error);
+      return r.event;
+    });
+    const before = rows.map((r) => Buffer.from(r.copyPrefix).toString('utf8'));
+    const packed = packCopyPrefixes(rows);
+    expect(packed.byteLength).toBe(before.reduce((n, s) => n + Buffer.byteLength(s), 0));
+    expect(rows.every((r) => r.copyPrefix.buffer === packed)).toBe(true);
+    expect(rows.map((r) => Buffer.from(r.copyPrefix).toString('utf8'))).toEqual(before);
+  });
+
+  it('assembles COPY data as bytes: prefixes and suffixes in order, across chunk boundaries', () => {
+    const big = 'ß'.repeat(200_000); // 400 KB of UTF-8: one row larger than a chunk
+    const rows = [1, 2, 3, 4].map((n) => {
+      const r = prepareEvent(
+        JSON.stringify({
+          ...valid,
+          id: `id-${n}`,
+          metadata_json: { note: n === 2 ? big : 'x'.repeat(90_000) },
+        }),
+        null,
+      );
+      if (!r.ok) throw new Error(r.error);
+      return r.event;
+    });
+    const chunks = eventCopyData(rows, (r, i) => `${i}\t${r.id}\n`);
+    const expected = rows
+      .map((r, i) => `${Buffer.from(r.copyPrefix).toString('utf8')}${i}\t${r.id}\n`)
+      .join('');
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(expected);
+    expect(chunks.length).toBeGreaterThan(1);
   });
 
   it('keeps exact number text where a JavaScript number would change it', () => {
