@@ -1,10 +1,13 @@
 // A retention run: under an advisory lock (so overlapping runs are harmless) it keeps daily partitions
-// created ahead, and drops each partition wholly past retention after recording its signed tombstone,
-// then prunes the dropped days from the id registry and records the run as a ledger event.
+// created ahead, and removes each partition wholly past retention after recording its signed tombstone,
+// then prunes the removed days from the id registry and records the run as a ledger event.
 //
-// Each partition is summarised first, without blocking ingestion; the tombstones and the DROPs then run
-// in one transaction holding the ledger's commit lock (ingestion pauses for that moment only), after
-// re-reading any partition a commit since the summaries may have added a late row to.
+// Each partition is summarised first, without blocking ingestion. The tombstones are then recorded and
+// the partitions retired (detached from audit_events: catalog work only) in one
+// transaction holding the ledger's commit lock, after re-reading any partition a commit since the
+// summaries may have added a late row to; ingestion pauses for that moment only. The retired tables are
+// then dropped without the commit lock ("reclaim"), freeing their files, and any a crashed run left
+// behind with them.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { COMMIT_LOCK } from './append-batch.ts';
@@ -23,12 +26,14 @@ import {
 import { storedRetentionDays } from './retention-settings.ts';
 import type { HmacKey } from './stream-codec.ts';
 import type { PartitionSummary } from './tombstone.ts';
-import { recordTombstones, summarisePartition, tombstonePayload } from './tombstone-store.ts';
+import { recordTombstones, signTombstone, summarisePartition, tombstonePayload } from './tombstone-store.ts';
 
 /** Caracal's retention lease key ("CARA0002"): its retention job and ours exclude each other. */
 export const RETENTION_LOCK = 0x4341_5241_3030_3032n;
-/** Partitions dropped per transaction (each DROP holds a dozen locks until commit). */
+/** Partitions retired per transaction (each holds a dozen locks until commit). */
 const DROPS_PER_TRANSACTION = 50;
+/** Retired tables dropped per reclaim transaction (their files are freed at its commit). */
+const RECLAIMS_PER_TRANSACTION = 10;
 
 export interface RetentionOptions {
   ceilingDays: number;
@@ -60,8 +65,13 @@ export interface RetentionReport {
   /** Partitions dropped (or, in a dry run, that would be). */
   dropped: DroppedPartition[];
   ids_pruned: number;
+  /** Retired tables dropped (this run's, and any an interrupted run left). */
+  tables_reclaimed: number;
   event_id: string | null;
-  timings: { prepare_ms: number; drop_ms: number; prune_ms: number; total_ms: number };
+  /** prepare_ms: partition summaries and tombstone signatures; drop_ms: the retire transactions
+   *  (recording the tombstones and detaching, under the commit lock); reclaim_ms: the DROPs of the
+   *  retired tables that follow, outside it. */
+  timings: { prepare_ms: number; drop_ms: number; reclaim_ms: number; prune_ms: number; total_ms: number };
 }
 
 export interface RetentionDeps {
@@ -91,8 +101,9 @@ export async function runRetention(deps: RetentionDeps, opts: RetentionOptions):
       partitions_created: 0,
       dropped: [],
       ids_pruned: 0,
+      tables_reclaimed: 0,
       event_id: null,
-      timings: { prepare_ms: 0, drop_ms: 0, prune_ms: 0, total_ms: 0 },
+      timings: { prepare_ms: 0, drop_ms: 0, reclaim_ms: 0, prune_ms: 0, total_ms: 0 },
     };
     if (!report.ran) {
       say('another retention run holds the lock; nothing to do');
@@ -168,22 +179,29 @@ async function runLocked(
 
   for (let i = 0; !opts.dryRun && i < prepared.length; i += DROPS_PER_TRANSACTION) {
     const chunk = prepared.slice(i, i + DROPS_PER_TRANSACTION);
+    // signed (part of the preparation) before the commit lock is taken; re-signed below only if a late
+    // commit changed a summary
+    const tSign = performance.now();
+    const droppedAt = new Date();
+    const sign = (p: (typeof chunk)[number]) =>
+      signTombstone(deps.signer!, tombstonePayload(p.name, p.summary, report.policy, droppedAt));
+    const tombstones = chunk.map(sign);
     const t1 = performance.now();
-    await client.query('BEGIN');
+    report.timings.prepare_ms += t1 - tSign;
     try {
-      // ingestion pauses here: no row can reach these partitions until COMMIT
-      await client.query('SELECT pg_advisory_xact_lock($1)', [COMMIT_LOCK.toString()]);
+      // one round trip; ingestion pauses from here: no row can reach these partitions until COMMIT
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${COMMIT_LOCK.toString()})`);
       // commits since the summaries were read, if any, may have put late rows into these days
       const late = await commitsSince(client, headBefore);
-      for (const p of chunk) {
+      for (const [j, p] of chunk.entries()) {
         const { from, to } = partitionRange(p.day);
-        if (late.some((c) => c.min < to && c.max >= from))
+        if (late.some((c) => c.min < to && c.max >= from)) {
           p.summary = await summarisePartition(client, p.name);
+          tombstones[j] = sign(p);
+        }
       }
-      const droppedAt = new Date();
-      const payloads = chunk.map((p) => tombstonePayload(p.name, p.summary, report.policy, droppedAt));
-      const ids = await recordTombstones(client, deps.signer!, payloads);
-      await client.query('SELECT ledgerhub_drop_partitions($1, $2)', [
+      const ids = await recordTombstones(client, tombstones);
+      await client.query('SELECT ledgerhub_retire_partitions($1, $2)', [
         chunk.map((p) => p.name),
         report.policy.retention_days,
       ]);
@@ -193,11 +211,11 @@ async function runLocked(
           partition: p.name,
           day: p.day,
           event_count: p.summary.count,
-          zones: payloads[j]!.zones.length,
+          zones: tombstones[j]!.payload.zones.length,
           tombstone_id: ids.get(p.name) ?? null,
         });
         say(
-          `dropped ${p.name}: ${p.summary.count} event(s) in ${payloads[j]!.zones.length} zone(s), tombstone recorded`,
+          `dropped ${p.name}: ${p.summary.count} event(s) in ${tombstones[j]!.payload.zones.length} zone(s), tombstone recorded`,
         );
       }
     } catch (err) {
@@ -208,11 +226,14 @@ async function runLocked(
   }
 
   if (!opts.dryRun) {
+    const t3 = performance.now();
+    report.tables_reclaimed = await reclaimRetired(client, say);
+    report.timings.reclaim_ms = performance.now() - t3;
     const t2 = performance.now();
     report.ids_pruned = await pruneIdRegistry(client, opts.pruneBatch, say);
     report.timings.prune_ms = performance.now() - t2;
   }
-  for (const k of ['prepare_ms', 'drop_ms', 'prune_ms'] as const)
+  for (const k of ['prepare_ms', 'drop_ms', 'reclaim_ms', 'prune_ms'] as const)
     report.timings[k] = Math.round(report.timings[k]);
 
   if (!opts.dryRun && opts.selfAudit) {
@@ -228,6 +249,7 @@ async function runLocked(
         partitions_dropped: report.dropped.map((d) => d.partition),
         tombstone_ids: report.dropped.map((d) => d.tombstone_id),
         events_dropped: report.dropped.reduce((s, d) => s + d.event_count, 0),
+        tables_reclaimed: report.tables_reclaimed,
         ids_pruned: report.ids_pruned,
         key_fingerprint: deps.signer?.fingerprint ?? null,
       },
@@ -260,6 +282,21 @@ export async function listPartitions(db: pg.ClientBase | pg.Pool): Promise<strin
      WHERE i.inhparent = 'audit_events'::regclass ORDER BY c.relname`,
   );
   return rows.map((r) => r.name).filter((n) => PARTITION_PATTERN.test(n));
+}
+
+/** Drops every retired table, a few per transaction; returns how many. */
+async function reclaimRetired(client: pg.ClientBase, say: (line: string) => void): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rows } = await client.query<{ n: number }>('SELECT ledgerhub_reclaim_retired($1) AS n', [
+      RECLAIMS_PER_TRANSACTION,
+    ]);
+    const n = rows[0]?.n ?? 0;
+    if (n === 0) break;
+    total += n;
+    say(`reclaimed the disk space of ${total} dropped partition(s)`);
+  }
+  return total;
 }
 
 /** Prunes the id registry of every tombstoned day not yet pruned (this run's and any left over). */

@@ -68,24 +68,33 @@ export function tombstonePayload(
   };
 }
 
+/** A tombstone payload with its signed document, ready to record. */
+export interface SignedTombstone {
+  payload: TombstonePayload;
+  document: SignedDocument;
+}
+
+export function signTombstone(signer: CheckpointSigner, payload: TombstonePayload): SignedTombstone {
+  return { payload, document: signDocument(signer, payload) };
+}
+
 /** Inserts signed tombstones (one statement); returns their ids by partition. */
 export async function recordTombstones(
   client: pg.ClientBase,
-  signer: CheckpointSigner,
-  payloads: TombstonePayload[],
+  tombstones: SignedTombstone[],
 ): Promise<Map<string, number>> {
-  const documents: SignedDocument[] = payloads.map((p) => signDocument(signer, p));
+  const payloads = tombstones.map((t) => t.payload);
   const { rows } = await client.query<{ id: number; partition_name: string }>(
     `INSERT INTO audit_tombstones (partition_name, day, event_count, dropped_at, key_fingerprint, document)
-     SELECT p, d, n, t, $5, doc FROM unnest($1::text[], $2::date[], $3::bigint[], $4::timestamptz[], $6::text[]) AS u(p, d, n, t, doc)
+     SELECT p, d, n, t, f, doc FROM unnest($1::text[], $2::date[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[]) AS u(p, d, n, t, f, doc)
      RETURNING id, partition_name`,
     [
       payloads.map((p) => p.partition),
       payloads.map((p) => p.day),
       payloads.map((p) => p.event_count),
       payloads.map((p) => p.dropped_at),
-      signer.fingerprint,
-      documents.map((d) => JSON.stringify(d)),
+      tombstones.map((t) => t.document.key_fingerprint),
+      tombstones.map((t) => JSON.stringify(t.document)),
     ],
   );
   return new Map(rows.map((r) => [r.partition_name, r.id]));

@@ -1,12 +1,16 @@
-// Retention: whole daily partitions past the policy are dropped through the SECURITY DEFINER function,
-// each after its signed tombstone; partitions ahead are created; the id registry of dropped days is
-// pruned; the run is recorded on the stream; dry runs and overlapping runs change nothing.
+// Retention: whole daily partitions past the policy are retired (detached) through the SECURITY DEFINER
+// function, each after its signed tombstone, then dropped to reclaim their space; partitions ahead are
+// created; the id registry of dropped days is pruned; the run is recorded on the stream; dry runs and
+// overlapping runs change nothing; a run interrupted between retiring and reclaiming is finished by the
+// next.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDocument } from '../../ledger/integrity-signature.ts';
 import { listPartitions, RETENTION_LOCK, runRetention } from '../../ledger/retention.ts';
+import { effectivePolicy } from '../../ledger/retention-policy.ts';
 import { setRetention } from '../../ledger/retention-settings.ts';
 import { verifySignature } from '../../ledger/stream-codec.ts';
-import type { TombstonePayload } from '../../ledger/tombstone.ts';
+import { PartitionSummary, type TombstonePayload } from '../../ledger/tombstone.ts';
+import { recordTombstones, signTombstone, tombstonePayload } from '../../ledger/tombstone-store.ts';
 import { verifyLedger } from '../../ledger/verify-store.ts';
 import { createLedgerFixture, type LedgerFixture } from '../support/ledger-fixture.ts';
 import { startRole } from '../support/role-process.ts';
@@ -25,6 +29,9 @@ let fx: LedgerFixture;
 let ck: TestCheckpointKey;
 const countIn = async (part: string) =>
   (await fx.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${part}`)).rows[0]!.n;
+const tableExists = async (name: string) =>
+  (await fx.db.pool.query<{ r: string | null }>('SELECT to_regclass($1)::text AS r', [`public.${name}`]))
+    .rows[0]!.r !== null;
 
 beforeAll(async () => {
   fx = await createLedgerFixture('retention');
@@ -38,6 +45,20 @@ beforeAll(async () => {
 afterAll(async () => fx.close());
 
 const options = { ceilingDays: 30, partitionAheadDays: 3, pruneBatch: 7 };
+
+const asRole = async <T>(
+  role: string,
+  fn: (q: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<T>,
+) => {
+  const client = await fx.db.pool.connect();
+  try {
+    await client.query(`SET ROLE ${role}`);
+    return await fn((sql, params) => client.query(sql, params as unknown[]));
+  } finally {
+    await client.query('RESET ROLE');
+    client.release();
+  }
+};
 
 describe('retention', () => {
   it('in a dry run, names the partitions it would drop and the events in them, and changes nothing', async () => {
@@ -84,8 +105,12 @@ describe('retention', () => {
     );
     const report = await runRetention({ pool: fx.db.pool, signer: ck.signer }, options);
     expect(report.dropped.map((d) => d.partition)).toEqual([-40, -39, -38, -37].map(partitionOf));
+    expect(report.tables_reclaimed).toBe(4);
     const left = await listPartitions(fx.db.pool);
-    for (const day of [-40, -39, -38, -37]) expect(left).not.toContain(partitionOf(day));
+    for (const day of [-40, -39, -38, -37]) {
+      expect(left).not.toContain(partitionOf(day));
+      expect(await tableExists(partitionOf(day))).toBe(false);
+    }
     for (const day of [-2, -1, 0, 1, 2, 3]) expect(left).toContain(partitionOf(day));
 
     const { rows } = await fx.db.pool.query<{ document: string; event_count: number }>(
@@ -155,20 +180,6 @@ describe('retention', () => {
 });
 
 describe('the partition drop function', () => {
-  const asRole = async <T>(
-    role: string,
-    fn: (q: (sql: string, params?: unknown[]) => Promise<unknown>) => Promise<T>,
-  ) => {
-    const client = await fx.db.pool.connect();
-    try {
-      await client.query(`SET ROLE ${role}`);
-      return await fn((sql, params) => client.query(sql, params as unknown[]));
-    } finally {
-      await client.query('RESET ROLE');
-      client.release();
-    }
-  };
-
   it('cannot be called by the ingest role, which still cannot UPDATE or DELETE rows', async () => {
     await asRole('ledgerhub_ingest', async (q) => {
       await expect(q('SELECT ledgerhub_drop_partition($1, 1)', [partitionOf(-1)])).rejects.toMatchObject({
@@ -184,31 +195,50 @@ describe('the partition drop function', () => {
     });
   });
 
-  it('refuses hostile and malformed names, non-partitions, days inside retention and partitions without a tombstone', async () => {
-    await fx.db.pool.query('CREATE TABLE audit_events_p20200101 (x int)');
-    await asRole('ledgerhub_maintainer', async (q) => {
-      const refused = async (name: string | null, days: number, why: RegExp) =>
-        expect(q('SELECT ledgerhub_drop_partition($1, $2)', [name, days])).rejects.toThrow(why);
-      await refused(`${partitionOf(-1)}; DROP TABLE audit_events`, 1, /not a daily audit partition name/);
-      await refused('audit_events', 1, /not a daily audit partition name/);
-      await refused('audit_events_default', 1, /not a daily audit partition name/);
-      await refused('audit_event_ids', 1, /not a daily audit partition name/);
-      await refused('"audit_events_p20260101"', 1, /not a daily audit partition name/);
-      await refused('audit_events_p20261399', 1, /date|not a calendar day/);
-      await refused(null, 1, /not a daily audit partition name/);
-      await refused('audit_events_p20200101', 1, /is not a partition of audit_events/);
-      await refused(partitionOf(0), 1, /inside the retention window/);
-      await refused(partitionOf(-1), 0, /retention_days must be at least 1/);
-      await refused(partitionOf(-1), 30, /inside the retention window/);
-      await refused(partitionOf(-1), 1, /inside the retention window/);
+  it.each([
+    ['ledgerhub_drop_partitions', 'drop'],
+    ['ledgerhub_retire_partitions', 'retire'],
+  ])(
+    '%s refuses hostile and malformed names, non-partitions, days inside retention and partitions without a tombstone',
+    async (fn) => {
+      await fx.db.pool.query('CREATE TABLE IF NOT EXISTS audit_events_p20200101 (x int)');
+      await asRole('ledgerhub_maintainer', async (q) => {
+        const refused = async (name: string | null, days: number, why: RegExp) =>
+          expect(q(`SELECT ${fn}($1, $2)`, [[name], days])).rejects.toThrow(why);
+        await refused(`${partitionOf(-1)}; DROP TABLE audit_events`, 1, /not a daily audit partition name/);
+        await refused('audit_events', 1, /not a daily audit partition name/);
+        await refused('audit_events_default', 1, /not a daily audit partition name/);
+        await refused('audit_event_ids', 1, /not a daily audit partition name/);
+        await refused('"audit_events_p20260101"', 1, /not a daily audit partition name/);
+        await refused('audit_events_p20261399', 1, /date|not a calendar day/);
+        await refused(null, 1, /not a daily audit partition name/);
+        await refused('audit_events_p20200101', 1, /is not a partition of audit_events/);
+        await refused(partitionOf(0), 1, /inside the retention window/);
+        await refused(partitionOf(-1), 0, /retention_days must be at least 1/);
+        await refused(partitionOf(-1), 30, /inside the retention window/);
+        await refused(partitionOf(-1), 1, /inside the retention window/);
+        await expect(q(`SELECT ${fn}($1, 1)`, [[]])).rejects.toThrow(/between 1 and 100 partitions/);
+      });
+      await ensurePartitions(fx.db.pool, -20, 1);
+      await asRole('ledgerhub_maintainer', (q) =>
+        expect(q(`SELECT ${fn}($1, 1)`, [[partitionOf(-20)]])).rejects.toThrow(/has no tombstone/),
+      );
+      expect(await listPartitions(fx.db.pool)).toContain(partitionOf(-20));
+    },
+  );
+
+  it('reclaims only retired tables with a tombstone, never a live partition or a stray table', async () => {
+    const n = await asRole('ledgerhub_maintainer', async (q) => {
+      await expect(q('SELECT ledgerhub_reclaim_retired(0)')).rejects.toThrow(/max_tables must be between/);
+      return ((await q('SELECT ledgerhub_reclaim_retired(100) AS n')) as { rows: { n: number }[] }).rows[0]!
+        .n;
     });
-    await ensurePartitions(fx.db.pool, -20, 1);
-    await asRole('ledgerhub_maintainer', (q) =>
-      expect(q('SELECT ledgerhub_drop_partition($1, 1)', [partitionOf(-20)])).rejects.toThrow(
-        /has no tombstone/,
-      ),
-    );
+    expect(n).toBe(0);
+    expect(await tableExists('audit_events_p20200101')).toBe(true);
     expect(await listPartitions(fx.db.pool)).toContain(partitionOf(-20));
+    await asRole('ledgerhub_ingest', (q) =>
+      expect(q('SELECT ledgerhub_reclaim_retired(1)')).rejects.toMatchObject({ code: '42501' }),
+    );
   });
 });
 
@@ -244,5 +274,57 @@ describe('ledgerhub retention (the command, as the maintainer role)', () => {
       true,
     );
     expect((await verifyLedger(fx.db.pool, { key: fx.key, publicKeys: ck.trusted })).faults).toEqual([]);
+  });
+});
+
+describe('a run interrupted between retiring and reclaiming', () => {
+  it('leaves the rows out of the ledger, unreadable but by the owner, and the next run drops the table', async () => {
+    await ensurePartitions(fx.db.pool, -25, 1);
+    await appendEvents(fx.db.pool, eventsOnDay(-25, 5, ZONES), fx.key);
+    const name = partitionOf(-25);
+    // what the retire transaction does, then a crash before the reclaim
+    const client = await fx.db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const summary = new PartitionSummary();
+      const { rows } = await client.query<{
+        zone_id: string;
+        chain_seq: number;
+        content_sha256: string;
+        prev_content_sha256: string | null;
+      }>(
+        `SELECT zone_id, chain_seq, content_sha256, prev_content_sha256 FROM ${name} ORDER BY zone_id, chain_seq`,
+      );
+      for (const r of rows)
+        summary.add(r.zone_id, r.chain_seq, r.content_sha256, r.prev_content_sha256, null);
+      const policy = effectivePolicy(30, 1);
+      await recordTombstones(client, [
+        signTombstone(ck.signer, tombstonePayload(name, summary, policy, new Date())),
+      ]);
+      await client.query('SELECT ledgerhub_retire_partitions($1, 1)', [[name]]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect(await listPartitions(fx.db.pool)).not.toContain(name);
+    expect(await tableExists(name)).toBe(true);
+    const seen = await fx.db.pool.query(
+      'SELECT 1 FROM audit_events WHERE occurred_at >= $1 AND occurred_at < $2',
+      [dayIso(-25), dayIso(-24)],
+    );
+    expect(seen.rowCount).toBe(0);
+    await asRole('ledgerhub_reader', (q) =>
+      expect(q(`SELECT * FROM ${name}`)).rejects.toMatchObject({ code: '42501' }),
+    );
+    expect((await verifyLedger(fx.db.pool, { key: fx.key, publicKeys: ck.trusted })).faults).toEqual([]);
+
+    const report = await runRetention({ pool: fx.db.pool, signer: ck.signer }, options);
+    expect(report.tables_reclaimed).toBeGreaterThanOrEqual(1);
+    expect(await tableExists(name)).toBe(false);
+    const pruned = await fx.db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM audit_event_ids WHERE occurred_at >= $1 AND occurred_at < $2',
+      [dayIso(-25), dayIso(-24)],
+    );
+    expect(pruned.rows[0]!.n).toBe(0);
   });
 });
