@@ -2,6 +2,7 @@
 // columns and values (services/audit/internal/event.go), plus the columns ledgerhub needs to
 // re-verify the chain offline: occurred_at at microsecond precision, ingested_at,
 // prev_content_sha256, ingest_signature and ledger_seq.
+import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { type ColumnSource, parquetWriteBuffer } from 'hyparquet-writer';
 import { isoFromMicros, parseOccurredAt } from './chain.ts';
@@ -61,14 +62,46 @@ export const OCSF_COLUMNS: Column[] = [
   { name: 'ledger_seq', type: 'INT64', stats: true, get: (r) => BigInt(r.ledger_seq) },
 ];
 
+/**
+ * Pages are compressed with Zstandard (level 1, native in Node's zlib): a third of the time of the
+ * JavaScript Snappy encoder and less than half its size; every current Parquet reader (Spark, Trino and
+ * Athena, DuckDB, pyarrow, BigQuery) reads ZSTD. Objects written with Snappy still decode.
+ */
+export const PARQUET_CODEC = 'ZSTD';
+const zstd = (bytes: Uint8Array) =>
+  zstdCompressSync(bytes, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+const unzstd = (bytes: Uint8Array) => zstdDecompressSync(bytes);
+
+/**
+ * A string column as UTF-8 byte views into one buffer: one native encode for the whole column instead
+ * of one TextEncoder call (and one allocation) per value, for the columns written PLAIN.
+ */
+export function utf8Column(values: string[]): Uint8Array[] {
+  const joined = values.join('');
+  const bytes = Buffer.from(joined, 'utf8');
+  const ascii = bytes.length === joined.length;
+  const out: Uint8Array[] = new Array(values.length);
+  let offset = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const n = ascii ? v.length : Buffer.byteLength(v, 'utf8');
+    out[i] = new Uint8Array(bytes.buffer, bytes.byteOffset + offset, n);
+    offset += n;
+  }
+  return out;
+}
+
 export function encodeOcsfParquet(rows: ExportRow[]): Buffer {
   const columnData: ColumnSource[] = OCSF_COLUMNS.map((c) => {
+    const strings = () => rows.map((r) => c.get(r) as string);
     const data =
       c.type === 'INT64'
         ? BigInt64Array.from(rows, (r) => c.get(r) as bigint)
         : c.type === 'INT32'
           ? Int32Array.from(rows, (r) => c.get(r) as number)
-          : rows.map((r) => c.get(r) as string);
+          : c.raw || c.plain
+            ? utf8Column(strings())
+            : strings();
     const source: ColumnSource = {
       name: c.name,
       data,
@@ -81,7 +114,8 @@ export function encodeOcsfParquet(rows: ExportRow[]): Buffer {
   });
   const out = parquetWriteBuffer({
     columnData,
-    codec: 'SNAPPY',
+    codec: PARQUET_CODEC,
+    compressors: { ZSTD: zstd },
     statistics: false,
     rowGroupSize: 100_000,
     createdBy: 'ledgerhub export',
@@ -97,7 +131,10 @@ export async function decodeOcsfParquet(bytes: Buffer): Promise<ExportRow[]> {
   let objects: Record<string, unknown>[];
   try {
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    objects = (await parquetReadObjects({ file })) as Record<string, unknown>[];
+    objects = (await parquetReadObjects({ file, compressors: { ZSTD: unzstd } })) as Record<
+      string,
+      unknown
+    >[];
   } catch (err) {
     throw new ExportFormatError(`parquet: ${(err as Error).message}`);
   }

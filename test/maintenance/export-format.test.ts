@@ -7,7 +7,7 @@ import { decodeNdjsonGz, encodeNdjsonGz, ndjsonLine, parseNdjsonLine } from '../
 import { objectKey, splitParts } from '../../ledger/export-plan.ts';
 import { type ExportRow, isoFromUtcText, microsFromUtcText } from '../../ledger/integrity-row-stream.ts';
 import { compareWithManifest, manifestPayload, zoneRuns } from '../../ledger/manifest.ts';
-import { decodeOcsfParquet, encodeOcsfParquet } from '../../ledger/parquet-ocsf.ts';
+import { decodeOcsfParquet, encodeOcsfParquet, utf8Column } from '../../ledger/parquet-ocsf.ts';
 import { prepareEvent } from '../../ledger/prepare-event.ts';
 import { realisticEvents } from '../../ledger/scenarios.ts';
 
@@ -95,6 +95,18 @@ describe('OCSF Parquet export', () => {
       original.map((r) => [r.id, r.chain_seq, r.ledger_seq, r.occurred_at_us]),
     );
     for (const r of back) expect(contentSha256(r)).toBe(r.content_sha256);
+  });
+
+  it('encodes a string column to the same UTF-8 bytes per value, ASCII or not', () => {
+    for (const values of [
+      ['a', '', 'bc', '{"k":"v"}'],
+      ['zone-é', '', '日本語', '😀x', 'plain', '\u0000\t\n', 'ʼ; DROP TABLE audit_events; --'],
+      [],
+    ]) {
+      const bytes = utf8Column(values);
+      expect(bytes.map((b) => Buffer.from(b).toString('utf8'))).toEqual(values);
+      expect(bytes.map((b) => b.length)).toEqual(values.map((v) => Buffer.byteLength(v)));
+    }
   });
 
   it('writes identical bytes for identical rows (a re-run compares equal)', () => {

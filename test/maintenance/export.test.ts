@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCheckpoint } from '../../ledger/checkpoint-store.ts';
 import { runExport } from '../../ledger/export.ts';
@@ -117,12 +117,20 @@ describe('export to a directory', () => {
     expect(ndjson).toHaveLength(60);
   });
 
-  it('maps rows to OCSF Authorization Activity as Caracal does', async () => {
-    const { parquetReadObjects } = await import('hyparquet');
+  it('maps rows to OCSF Authorization Activity as Caracal does, in ZSTD-compressed pages', async () => {
+    const { parquetMetadata, parquetReadObjects } = await import('hyparquet');
     const key = (await new FileDestination(dir).list('audit/')).find((k) => k.endsWith('.parquet'))!;
     const buf = readFileSync(join(dir, key));
+    const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
+    const codecs = new Set(
+      parquetMetadata(file).row_groups.flatMap((g) => g.columns.map((c) => c.meta_data?.codec)),
+    );
+    expect([...codecs].sort()).toEqual(['UNCOMPRESSED', 'ZSTD']);
+    // a reader without a ZSTD decompressor refuses the object rather than misreading it
+    await expect(parquetReadObjects({ file })).rejects.toThrow(/ZSTD/);
     const rows = (await parquetReadObjects({
-      file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer,
+      file,
+      compressors: { ZSTD: (input: Uint8Array) => zstdDecompressSync(input) },
     })) as Record<string, unknown>[];
     const deny = rows.find((r) => r.decision === 'deny')!;
     const allow = rows.find((r) => r.decision === 'allow')!;
