@@ -1,7 +1,7 @@
 // The per-zone hash chain exactly as Caracal computes it: content_sha256 over the listed fields each
 // followed by 0x1F, then occurred_at as decimal UnixNano at microsecond precision; chain_hmac over
 // content + "|" + prev under the hex AUDIT_HMAC_KEY.
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { RFC3339 } from './event.ts';
 import type { HmacKey } from './stream-codec.ts';
 
@@ -52,7 +52,8 @@ export function contentSha256(f: ChainFields): string {
     (f.metadata_json ?? 'null') +
     SEP +
     unixNano(f.occurred_at_us);
-  return createHash('sha256').update(material, 'utf8').digest('hex');
+  // one-shot: no Hash object per row
+  return hash('sha256', material, 'hex');
 }
 
 /** hex HMAC-SHA256(key, content + "|" + prev); "" when no key is configured, as Caracal stores it. */
