@@ -7,7 +7,8 @@
 //   delete:  DELETE of the same rows from a copy of the ledger: one unpartitioned table with the same
 //            indexes, the design that retention by DELETE implies;
 //   export:  `ledgerhub export` of the remaining days to a directory, NDJSON.gz + OCSF Parquet;
-//   verify:  `ledgerhub verify` of the remaining ledger (chains, HMACs, tombstones, checkpoints).
+//   verify:  `ledgerhub verify` of the remaining ledger (chains, HMACs, tombstones, checkpoints), on
+//            two threads as the command runs it by default.
 // Tombstone preparation, id-registry pruning and the freeing of disk space on both sides (the DROP of
 // the retired tables, the VACUUM after the DELETE) are timed and printed on stderr, outside the ratio:
 // neither side needs them to remove the rows, and both cost about the same per GB on this disk.
@@ -129,6 +130,8 @@ async function main() {
     key,
     publicKeys: new TrustedKeys([signer.publicKey]),
     concurrency: 2,
+    threads: 2,
+    db: { databaseUrl: stack.databaseUrl },
   });
   if (!report.ok) throw new Error(`verify found faults: ${JSON.stringify(report.faults.slice(0, 3))}`);
   const verifyEps = report.checked / (report.duration_ms / 1000);

@@ -78,18 +78,35 @@ function splitRow(line: string): Fields {
 }
 
 /**
+ * Planner settings for reading a zone's chain in chain_seq order: an ordered walk of each partition's
+ * (zone_id, chain_seq) index, merged, instead of what the default costs pick (a parallel scan of every
+ * zone's rows, filtered, then sorted, often on disk). A zone's rows sit in the heap in chain order, so
+ * the index walk reads pages in order; 1.1 is the usual random_page_cost for SSDs. Measured on 300,000
+ * rows, 8 zones: a zone's COPY 281 ms with two parallel workers busy, 160 ms on one backend.
+ */
+export const CHAIN_ORDER_SETTINGS: Record<string, string> = {
+  random_page_cost: '1.1',
+  max_parallel_workers_per_gather: '0',
+};
+
+/**
  * Runs `COPY (<query>) TO STDOUT` and calls onRow for every row; resolves with the row count.
- * `afterChunk` may return a promise to hold reading (back-pressure on the query).
+ * `afterChunk` may return a promise to hold reading (back-pressure on the query). `settings` apply to
+ * the session for the COPY only.
  */
 export async function copyRowsOut(
   client: pg.ClientBase,
   query: string,
   onRow: (fields: Fields) => void,
   afterChunk?: () => Promise<void> | void,
+  settings: Record<string, string> = {},
 ): Promise<number> {
   // timestamps print in UTC on this connection for the COPY, then the session setting is restored
   const { rows: tz } = await client.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz");
-  await client.query("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'");
+  const names = Object.keys(settings);
+  for (const k of names) if (!/^[a-z_]+$/.test(k)) throw new Error(`invalid setting name: ${k}`);
+  const extra = names.map((k) => `; SET ${k} = ${client.escapeLiteral(settings[k]!)}`).join('');
+  await client.query(`SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'${extra}`);
   try {
     const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
     const rows = new CopyTextRows();
@@ -105,8 +122,9 @@ export async function copyRowsOut(
     rows.end(count);
     return n;
   } finally {
+    const reset = names.map((k) => `; RESET ${k}`).join('');
     await client
-      .query(`SET TIME ZONE ${client.escapeLiteral(tz[0]?.tz ?? 'UTC')}; RESET DateStyle`)
+      .query(`SET TIME ZONE ${client.escapeLiteral(tz[0]?.tz ?? 'UTC')}; RESET DateStyle${reset}`)
       .catch(() => {});
   }
 }

@@ -55,6 +55,10 @@ export class TrustedKeys {
   fingerprints(): string[] {
     return [...this.#keys.keys()];
   }
+
+  keys(): KeyObject[] {
+    return [...this.#keys.values()];
+  }
 }
 
 export type OpenResult<T> = { ok: true; payload: T } | { ok: false; reason: string };

@@ -38,6 +38,11 @@ export function producerSequenceOf(metadataJson: string | null): ProducerSequenc
   return { id, seq };
 }
 
+export interface ProducerObservations {
+  zones: string[];
+  producers: [string, Observed][];
+}
+
 interface Observed {
   seqs: number[];
   zones: number[];
@@ -80,6 +85,20 @@ export class ProducerSequences {
 
   get producerCount(): number {
     return this.#producers.size;
+  }
+
+  /** Everything observed, as plain data (to cross a thread boundary). */
+  snapshot(): ProducerObservations {
+    return { zones: [...this.#zoneNames], producers: [...this.#producers] };
+  }
+
+  /** Adds what another collector observed (zones disjoint or not; gaps are computed over the union). */
+  absorb(other: ProducerObservations): void {
+    for (const [id, o] of other.producers) {
+      for (let i = 0; i < o.seqs.length; i++) {
+        this.observe({ id, seq: o.seqs[i]! }, other.zones[o.zones[i]!]!, o.chainSeqs[i]!);
+      }
+    }
   }
 
   /**

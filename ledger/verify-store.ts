@@ -1,14 +1,28 @@
 // Verifies stored chains: streams each zone's rows in chain_seq order (a range, a time window or all of
 // it) with COPY, several zones at once, through the ChainVerifier; checks each tail against the zone's
 // recorded head and its signed checkpoints; accepts gaps that signed tombstones explain; and, on a full
-// run, finds gaps in producers' own sequence numbers.
+// run, finds gaps in producers' own sequence numbers. With `threads`, the zones are shared out between
+// worker threads by size, each with its own connection, and their findings merged here.
 
+import type { KeyObject } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { type ChainFault, ChainVerifier } from './chain-verifier.ts';
-import { loadEvidence } from './integrity-evidence.ts';
-import { CHAIN_COPY_COLUMNS, chainRowFromFields, copyRowsOut } from './integrity-row-stream.ts';
+import type { DbOptions } from './db.ts';
+import { type LedgerEvidence, loadEvidence } from './integrity-evidence.ts';
+import {
+  CHAIN_COPY_COLUMNS,
+  CHAIN_ORDER_SETTINGS,
+  chainRowFromFields,
+  copyRowsOut,
+} from './integrity-row-stream.ts';
 import { TrustedKeys } from './integrity-signature.ts';
-import { ProducerSequences, producerGapFault, producerSequenceOf } from './producer-completeness.ts';
+import {
+  type ProducerObservations,
+  ProducerSequences,
+  producerGapFault,
+  producerSequenceOf,
+} from './producer-completeness.ts';
 import type { HmacKey } from './stream-codec.ts';
 
 export interface VerifyOptions {
@@ -28,6 +42,12 @@ export interface VerifyOptions {
   zoneRanges?: Map<string, number>;
   /** Zones verified at once, each on its own connection (default 2). */
   concurrency?: number;
+  /**
+   * Verify on this many worker threads (zones shared out by size, each thread with its own connection
+   * opened from `db`), so hashing uses more than one core; 1 or unset: on this thread.
+   */
+  threads?: number;
+  db?: DbOptions;
   /** Stop collecting after this many faults (verification still reports ok=false). */
   maxFaults?: number;
   onProgress?: (checked: number, zone: string) => void;
@@ -61,10 +81,19 @@ export interface VerifyReport {
   producers: number;
 }
 
-interface Head {
+export interface Head {
   zone_id: string;
   chain_seq: number;
   content_sha256: string;
+}
+
+/** What verifying some of the zones found (one thread's share, or all of them). */
+export interface ZoneShare {
+  results: [string, { report: ZoneReport; faults: ChainFault[] }][];
+  checked: number;
+  tombstoned: number;
+  claimsChecked: number;
+  producers: ProducerObservations | null;
 }
 
 const PROGRESS_EVERY = 20_000;
@@ -104,25 +133,87 @@ async function seqWindow(
 
 export async function verifyLedger(pool: pg.Pool, opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
-  const maxFaults = opts.maxFaults ?? 1000;
   const keys = opts.publicKeys ?? new TrustedKeys();
   const evidence = await loadEvidence(pool, keys);
-  const verifier = new ChainVerifier(opts.key);
-  verifier.useTombstones(evidence.tombstones);
+  const full = isFull(opts);
+  let heads = await zoneHeads(pool, opts.zone, [...evidence.claims.zones(), ...evidence.tombstones.zones()]);
+  if (opts.zoneRanges !== undefined) heads = heads.filter((h) => opts.zoneRanges!.has(h.zone_id));
+  const threads = Math.min(opts.threads ?? 1, heads.length);
+  const shares =
+    threads > 1 && opts.db !== undefined
+      ? await verifyOnThreads(opts, opts.db, heads, threads)
+      : [await verifyZones(pool, opts, evidence, heads)];
+  const producers = full ? new ProducerSequences() : null;
+  const results = new Map<string, { report: ZoneReport; faults: ChainFault[] }>();
+  for (const share of shares) {
+    for (const [zone, r] of share.results) results.set(zone, r);
+    if (producers !== null && share.producers !== null) producers.absorb(share.producers);
+  }
+  opts.onProgress?.(sum(shares, 'checked'), heads.at(-1)?.zone_id ?? '');
+
+  const maxFaults = opts.maxFaults ?? 1000;
+  const faults: ChainFault[] = [];
+  let truncated = false;
+  const collect = (list: ChainFault[]) => {
+    for (const f of list) {
+      if (faults.length >= maxFaults) {
+        truncated = true;
+        return;
+      }
+      faults.push(f);
+    }
+  };
+  collect(evidence.faults);
+  const zones: ZoneReport[] = [];
+  for (const head of heads) {
+    const r = results.get(head.zone_id);
+    if (!r) continue;
+    zones.push(r.report);
+    collect(r.faults);
+  }
+  if (producers !== null) collect(producers.gaps(evidence.tombstones).map(producerGapFault));
+
+  return {
+    ok: faults.length === 0,
+    checked: sum(shares, 'checked'),
+    zones,
+    faults,
+    truncated,
+    duration_ms: Math.round(performance.now() - started),
+    tombstoned: sum(shares, 'tombstoned'),
+    tombstones: evidence.tombstones.count,
+    checkpoints: evidence.claims.count,
+    checkpoint_claims_checked: sum(shares, 'claimsChecked'),
+    signatures_checked: evidence.signaturesChecked,
+    producers: producers?.producerCount ?? 0,
+  };
+}
+
+const sum = (shares: ZoneShare[], k: 'checked' | 'tombstoned' | 'claimsChecked') =>
+  shares.reduce((n, s) => n + s[k], 0);
+
+function isFull(opts: VerifyOptions): boolean {
   const windowed =
     opts.fromSeq !== undefined ||
     opts.toSeq !== undefined ||
     opts.since !== undefined ||
     opts.until !== undefined ||
     opts.zoneRanges !== undefined;
-  const full = opts.zone === undefined && !windowed;
-  const producers = full ? new ProducerSequences() : null;
+  return opts.zone === undefined && !windowed;
+}
 
-  let heads = await zoneHeads(pool, opts.zone, [...evidence.claims.zones(), ...evidence.tombstones.zones()]);
-  if (opts.zoneRanges !== undefined) heads = heads.filter((h) => opts.zoneRanges!.has(h.zone_id));
+/** Verifies the given zones, `concurrency` at a time, each on a connection of the pool. */
+export async function verifyZones(
+  pool: pg.Pool,
+  opts: VerifyOptions,
+  evidence: LedgerEvidence,
+  heads: Head[],
+): Promise<ZoneShare> {
+  const verifier = new ChainVerifier(opts.key);
+  verifier.useTombstones(evidence.tombstones);
+  const producers = isFull(opts) ? new ProducerSequences() : null;
   const results = new Map<string, { report: ZoneReport; faults: ChainFault[] }>();
   let sinceProgress = 0;
-
   const verifyZone = async (client: pg.PoolClient, head: Head) => {
     const zone = head.zone_id;
     let from = opts.zoneRanges?.get(zone) ?? opts.fromSeq ?? 1;
@@ -171,6 +262,8 @@ export async function verifyLedger(pool: pg.Pool, opts: VerifyOptions): Promise<
           opts.onProgress?.(verifier.checked, zone);
         }
       },
+      undefined,
+      CHAIN_ORDER_SETTINGS,
     );
     if (toHead) {
       const claimAhead = highestClaim !== null && highestClaim.seq > head.chain_seq;
@@ -205,41 +298,88 @@ export async function verifyLedger(pool: pg.Pool, opts: VerifyOptions): Promise<
     },
   );
   await Promise.all(workers);
-  opts.onProgress?.(verifier.checked, heads.at(-1)?.zone_id ?? '');
-
-  const faults: ChainFault[] = [];
-  let truncated = false;
-  const collect = (list: ChainFault[]) => {
-    for (const f of list) {
-      if (faults.length >= maxFaults) {
-        truncated = true;
-        return;
-      }
-      faults.push(f);
-    }
-  };
-  collect(evidence.faults);
-  const zones: ZoneReport[] = [];
-  for (const head of heads) {
-    const r = results.get(head.zone_id);
-    if (!r) continue;
-    zones.push(r.report);
-    collect(r.faults);
-  }
-  if (producers !== null) collect(producers.gaps(evidence.tombstones).map(producerGapFault));
-
   return {
-    ok: faults.length === 0,
+    results: [...results],
     checked: verifier.checked,
-    zones,
-    faults,
-    truncated,
-    duration_ms: Math.round(performance.now() - started),
     tombstoned: verifier.tombstoned,
-    tombstones: evidence.tombstones.count,
-    checkpoints: evidence.claims.count,
-    checkpoint_claims_checked: verifier.claimsChecked,
-    signatures_checked: evidence.signaturesChecked,
-    producers: producers?.producerCount ?? 0,
+    claimsChecked: verifier.claimsChecked,
+    producers: producers?.snapshot() ?? null,
   };
+}
+
+/** Splits zones into `n` groups of about equal rows (largest first, each to the lightest group). */
+export function shareOut(heads: Head[], n: number): Head[][] {
+  const groups = Array.from({ length: n }, () => ({ rows: 0, heads: [] as Head[] }));
+  for (const h of [...heads].sort((a, b) => b.chain_seq - a.chain_seq)) {
+    const lightest = groups.reduce((a, b) => (b.rows < a.rows ? b : a));
+    lightest.heads.push(h);
+    lightest.rows += Math.max(1, h.chain_seq);
+  }
+  return groups.filter((g) => g.heads.length > 0).map((g) => g.heads);
+}
+
+export interface VerifyThreadInput {
+  db: DbOptions;
+  heads: Head[];
+  publicKeys: KeyObject[];
+  opts: Omit<VerifyOptions, 'onProgress' | 'publicKeys' | 'threads' | 'db'>;
+}
+
+export type VerifyThreadMessage =
+  | { kind: 'progress'; checked: number; zone: string }
+  | { kind: 'done'; share: ZoneShare }
+  | { kind: 'error'; message: string };
+
+async function verifyOnThreads(
+  opts: VerifyOptions,
+  db: DbOptions,
+  heads: Head[],
+  threads: number,
+): Promise<ZoneShare[]> {
+  // the same extension as this module: .ts when run from source, .js from the compiled build
+  const entry = new URL(
+    `./verify-thread${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
+    import.meta.url,
+  );
+  const { onProgress, publicKeys, threads: _t, db: _db, ...plain } = opts;
+  const perThread = Math.max(1, Math.floor((opts.concurrency ?? 2) / threads));
+  const progress: number[] = [];
+  return Promise.all(
+    shareOut(heads, threads).map(
+      (group, i) =>
+        new Promise<ZoneShare>((resolve, reject) => {
+          progress[i] = 0;
+          const input: VerifyThreadInput = {
+            db: { ...db, dbMaxConns: perThread + 1 },
+            heads: group,
+            publicKeys: publicKeys?.keys() ?? [],
+            opts: { ...plain, concurrency: perThread },
+          };
+          const worker = new Worker(entry, { workerData: input });
+          let settled = false;
+          worker.on('message', (m: VerifyThreadMessage) => {
+            if (m.kind === 'progress') {
+              progress[i] = m.checked;
+              onProgress?.(
+                progress.reduce((a, b) => a + b, 0),
+                m.zone,
+              );
+            } else if (m.kind === 'done') {
+              settled = true;
+              resolve(m.share);
+            } else {
+              settled = true;
+              reject(new Error(`verification thread: ${m.message}`));
+            }
+          });
+          worker.on('error', (err) => {
+            settled = true;
+            reject(err);
+          });
+          worker.on('exit', (code) => {
+            if (!settled) reject(new Error(`verification thread exited with code ${code} before reporting`));
+          });
+        }),
+    ),
+  );
 }

@@ -396,7 +396,9 @@ export class Ingestor {
         return v;
       } catch (err) {
         if (!isRedisConnectionError(err)) throw err;
-        if (!this.#redisDown) this.#log.warn({ err: (err as Error).message }, 'Redis unreachable; retrying');
+        // while stopping, a closed connection is our own doing (stop() ends the blocked read)
+        if (!this.#redisDown && !this.#stopping)
+          this.#log.warn({ err: (err as Error).message }, 'Redis unreachable; retrying');
         this.#redisDown = true;
         this.#metrics.redisUp.set(0);
         if (this.#stopping && attempt > 3) throw new Abandoned('shutting down while Redis is unreachable');

@@ -62,6 +62,9 @@ export async function run(args: string[]): Promise<number> {
       key: config.hmacKey,
       publicKeys: keys,
       concurrency,
+      // the zones are shared out between threads, so hashing uses as many cores as connections
+      threads: concurrency,
+      db: { databaseUrl: config.databaseUrl, dbRole: config.dbRole },
       zone: values.zone,
       fromSeq: values['from-seq'] ? Number(values['from-seq']) : undefined,
       toSeq: values['to-seq'] ? Number(values['to-seq']) : undefined,

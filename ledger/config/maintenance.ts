@@ -167,7 +167,7 @@ export const integrityKeys = {
   }),
   verifyConcurrency: intKey('LEDGERHUB_VERIFY_CONCURRENCY', 1, 16, {
     default: 2,
-    doc: 'Zones verified at once, each on its own connection.',
+    doc: 'Zones verified at once, each on its own connection (`ledgerhub verify`: and its own thread).',
   }),
   onFault: enumKey('LEDGERHUB_SWEEP_LOG_FAULTS', ['each', 'summary'] as const, {
     default: 'each',

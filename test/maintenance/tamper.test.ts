@@ -1,6 +1,7 @@
 // Promise 3 under attack: every way of changing the ledger outside retention policy is found by
 // `ledgerhub verify` with the right kind at the right zone and chain_seq, and deletion by policy
-// (a signed tombstone) is told apart from deletion by anyone else.
+// (a signed tombstone) is told apart from deletion by anyone else; verification shared out between
+// threads finds exactly the same.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { extendChains } from '../../ledger/append-batch.ts';
@@ -11,7 +12,7 @@ import { signDocument } from '../../ledger/integrity-signature.ts';
 import { prepareEvent } from '../../ledger/prepare-event.ts';
 import { runRetention } from '../../ledger/retention.ts';
 import { hmacKeyFromBytes } from '../../ledger/stream-codec.ts';
-import { verifyLedger } from '../../ledger/verify-store.ts';
+import { shareOut, verifyLedger } from '../../ledger/verify-store.ts';
 import { createLedgerFixture, type LedgerFixture } from '../support/ledger-fixture.ts';
 import { startRole } from '../support/role-process.ts';
 import {
@@ -48,7 +49,18 @@ async function ledger(): Promise<Ledger> {
   await appendEvents(f.db.pool, [...eventsOnDay(-3, 40, ZONES), ...eventsOnDay(-2, 40, ZONES)], f.key);
   await appendEvents(f.db.pool, late, f.key);
   await appendEvents(f.db.pool, eventsOnDay(-1, 40, ZONES), f.key);
-  const verify = () => verifyLedger(f.db.pool, { key: f.key, publicKeys: ck.trusted });
+  // every finding must be the same whether verified here or shared out between two threads
+  const verify = async () => {
+    const inline = await verifyLedger(f.db.pool, { key: f.key, publicKeys: ck.trusted });
+    const threaded = await verifyLedger(f.db.pool, {
+      key: f.key,
+      publicKeys: ck.trusted,
+      threads: 2,
+      db: { databaseUrl: f.db.url },
+    });
+    expect({ ...threaded, duration_ms: 0 }).toEqual({ ...inline, duration_ms: 0 });
+    return inline;
+  };
   return {
     fx: f,
     ck,
@@ -347,5 +359,37 @@ describe('ledgerhub verify (the command)', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/^FAILED: /);
     expect(out).toMatch(/zone=zone-a chain_seq=\d+ kind=chain_break .*no tombstone removes them/);
+  });
+});
+
+describe('verification shared out between threads', () => {
+  it('gives each thread about the same number of rows, every zone exactly once', () => {
+    const heads = [5, 100, 40, 60, 1, 0, 30].map((n, i) => ({
+      zone_id: `z${i}`,
+      chain_seq: n,
+      content_sha256: '',
+    }));
+    const groups = shareOut(heads, 2);
+    expect(
+      groups
+        .flat()
+        .map((h) => h.zone_id)
+        .sort(),
+    ).toEqual(heads.map((h) => h.zone_id).sort());
+    const rows = groups.map((g) => g.reduce((n, h) => n + Math.max(1, h.chain_seq), 0));
+    // largest zones first, each to the lighter thread: within a third of an even split here
+    const total = rows[0]! + rows[1]!;
+    expect(Math.max(...rows)).toBeLessThanOrEqual((4 / 3) * (total / 2));
+    expect(Math.min(...rows)).toBeGreaterThan(0);
+    expect(shareOut(heads.slice(0, 1), 4)).toHaveLength(1);
+  });
+
+  it('fails the run with the reason when a thread cannot reach Postgres', async () => {
+    const l = await ledger();
+    const url = new URL(l.fx.db.url);
+    url.port = '1';
+    await expect(
+      verifyLedger(l.fx.db.pool, { key: l.fx.key, threads: 2, db: { databaseUrl: url.toString() } }),
+    ).rejects.toThrow(/verification thread: .*ECONNREFUSED/);
   });
 });
