@@ -26,11 +26,12 @@ export function parseJsonPreservingNumbers(text: string): unknown {
 }
 
 /**
- * A cheap native pre-check: every number token starts the text or follows ':' ',' or '[', so a number
- * with a fraction, an exponent or 16+ digits must match this. Text inside strings may match too; then
- * the exact scan below decides.
+ * A cheap native pre-check: every number token starts the text, or follows ',' or '[', or follows the
+ * ':' after a key's closing quote, so a number with a fraction, an exponent or 16+ digits must match
+ * this. Text inside strings rarely does (a time such as "12:08:59.99" has a digit before its ':'); when
+ * it does, the exact scan below decides.
  */
-const MAYBE_INEXACT_NUMBER = /(?:^|[:,[])\s*-?\d+(?:[.eE]|\d{15})/;
+const MAYBE_INEXACT_NUMBER = /(?:^|"\s*:|[,[])\s*-?\d+(?:[.eE]|\d{15})/;
 
 function isExactInteger(source: string): boolean {
   return /^-?(0|[1-9][0-9]{0,14})$/.test(source);

@@ -120,6 +120,18 @@ describe('canonical JSON', () => {
     expect(mismatches.slice(0, 3)).toEqual([]);
   });
 
+  it('keeps inexact numbers wherever JSON allows whitespace, next to strings that look like numbers', async () => {
+    const docs = [
+      '{"at": "2026-11-27T12:08:59.990Z", "n" : 1.50}',
+      '{"at":"12:08:59.99","n":\t\n 1e2}',
+      '{"k\\"": 12345678901234567890, "t": "x:1.5"}',
+      '[1.50 ,  2.250, {"a"\r\n:\r\n0.10}]',
+      '  1.10  ',
+      '{"s": "a,1.5 [2.5 \\": 3.5"}',
+    ];
+    expect(docs.map(ours)).toEqual(await postgresForm(docs));
+  });
+
   it('stores exactly the text it hashed, NUL characters included in the input', async () => {
     const r = rng(7);
     const docs = Array.from({ length: 1000 }, () => genValue(r, 0)).map(ours);
