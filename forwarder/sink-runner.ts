@@ -79,8 +79,11 @@ export class SinkRunner {
   #started = false;
   #probeTimer: NodeJS.Timeout | undefined;
   #probing = false;
-  /** Breaker state writes, in order (a later state must never be overwritten by an earlier one). */
-  #breakerWrites: Promise<void> = Promise.resolve();
+  /**
+   * Health writes (errors, breaker states) in the order they happen: a later state is never overwritten
+   * by an earlier one, and a breaker shown open always has the error that opened it recorded.
+   */
+  #healthWrites: Promise<void> = Promise.resolve();
   #lastErrorWrite = 0;
   #lastErrorCode = '';
   #stopped = false;
@@ -296,8 +299,8 @@ export class SinkRunner {
     if (f.code === this.#lastErrorCode && now - this.#lastErrorWrite < this.#opts.healthIntervalMs) return;
     this.#lastErrorWrite = now;
     this.#lastErrorCode = f.code;
-    this.store
-      .recordError(f)
+    this.#healthWrites = this.#healthWrites
+      .then(() => this.store.recordError(f))
       .catch((err: unknown) => this.#log.warn({ err: messageOf(err) }, 'cannot record sink error'));
   }
 
@@ -306,7 +309,7 @@ export class SinkRunner {
     const { to } = transition;
     this.#deps.metrics.breakerState.set({ sink: this.name }, BREAKER_STATE_VALUE[to]);
     if (to !== 'disabled') {
-      this.#breakerWrites = this.#breakerWrites
+      this.#healthWrites = this.#healthWrites
         .then(() => this.store.setBreaker(to))
         .catch((err: unknown) => this.#log.warn({ err: messageOf(err) }, 'cannot record breaker state'));
     }
