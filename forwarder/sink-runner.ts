@@ -279,8 +279,8 @@ export class SinkRunner {
     }
     if (!f) return;
     if (f.kind === 'gone') {
-      this.store
-        .disable(f)
+      this.#healthWrites = this.#healthWrites
+        .then(() => this.store.disable(f))
         .catch((err: unknown) => this.#log.warn({ err: messageOf(err) }, 'cannot record disabling'));
       this.#apply(this.breaker.disable(), f.message);
       return;

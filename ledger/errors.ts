@@ -62,6 +62,11 @@ export const Errors = {
     503,
     'The export destination cannot be reached or refused a write; the watermark did not move.',
   ),
+  retentionBusy: spec(
+    'retention_busy',
+    503,
+    'audit_events stayed locked by a long reader past the lock timeout; the run removed nothing and is retried next time.',
+  ),
   retentionRefused: spec(
     'retention_refused',
     409,

@@ -14,13 +14,27 @@ export interface LedgerEvidence {
   signaturesChecked: boolean;
 }
 
-export async function loadEvidence(db: pg.Pool | pg.ClientBase, keys: TrustedKeys): Promise<LedgerEvidence> {
-  const tombstones = new TombstoneIndex();
-  const faults: ChainFault[] = [];
-  const stored = await db.query<{ partition_name: string; document: string }>(
+/** The stored evidence documents, as read (to be checked by evidenceFrom, here or on another thread). */
+export interface EvidenceRows {
+  tombstones: { partition_name: string; document: string }[];
+  checkpoints: StoredCheckpoint[];
+}
+
+export async function loadEvidenceRows(db: pg.Pool | pg.ClientBase): Promise<EvidenceRows> {
+  const tombstones = await db.query<{ partition_name: string; document: string }>(
     'SELECT partition_name, document FROM audit_tombstones ORDER BY day, id',
   );
-  for (const row of stored.rows) {
+  const checkpoints = await db.query<StoredCheckpoint>(
+    'SELECT checkpoint_no, document FROM audit_checkpoints ORDER BY checkpoint_no',
+  );
+  return { tombstones: tombstones.rows, checkpoints: checkpoints.rows };
+}
+
+/** Checks every document's signature and builds what the verifier trusts. */
+export function evidenceFrom(rows: EvidenceRows, keys: TrustedKeys): LedgerEvidence {
+  const tombstones = new TombstoneIndex();
+  const faults: ChainFault[] = [];
+  for (const row of rows.tombstones) {
     const opened = openDocument<TombstonePayload>(row.document, keys, 'ledgerhub.tombstone');
     if (!opened.ok) {
       faults.push(tombstoneFault(row.partition_name, opened.reason));
@@ -30,10 +44,7 @@ export async function loadEvidence(db: pg.Pool | pg.ClientBase, keys: TrustedKey
       tombstones.add(opened.payload);
     }
   }
-  const checkpoints = await db.query<StoredCheckpoint>(
-    'SELECT checkpoint_no, document FROM audit_checkpoints ORDER BY checkpoint_no',
-  );
-  const checked = checkCheckpoints(checkpoints.rows, keys);
+  const checked = checkCheckpoints(rows.checkpoints, keys);
   faults.push(...checked.faults);
   return { tombstones, claims: checked.claims, faults, signaturesChecked: keys.size > 0 };
 }

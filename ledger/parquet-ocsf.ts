@@ -70,21 +70,23 @@ export const OCSF_COLUMNS: Column[] = [
 export const PARQUET_CODEC = 'ZSTD';
 const zstd = (bytes: Uint8Array) =>
   zstdCompressSync(bytes, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
-const unzstd = (bytes: Uint8Array) => zstdDecompressSync(bytes);
+/** Bounded by the page's declared size: a tampered object cannot inflate without limit. */
+const unzstd = (bytes: Uint8Array, outputLength: number) =>
+  zstdDecompressSync(bytes, { maxOutputLength: Math.max(1, outputLength) });
 
 /**
- * A string column as UTF-8 byte views into one buffer: one native encode for the whole column instead
- * of one TextEncoder call (and one allocation) per value, for the columns written PLAIN.
+ * A string column as UTF-8 byte views into one buffer: no TextEncoder call and allocation per value,
+ * for the columns written PLAIN.
  */
 export function utf8Column(values: string[]): Uint8Array[] {
-  const joined = values.join('');
-  const bytes = Buffer.from(joined, 'utf8');
-  const ascii = bytes.length === joined.length;
+  // each value's own UTF-8 length (a lone surrogate is 3 bytes, U+FFFD, in both byteLength and write;
+  // joining first could re-pair two halves split across values and shift every later offset)
+  const lengths = values.map((v) => Buffer.byteLength(v, 'utf8'));
+  const bytes = Buffer.allocUnsafeSlow(lengths.reduce((a, b) => a + b, 0));
   const out: Uint8Array[] = new Array(values.length);
   let offset = 0;
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    const n = ascii ? v.length : Buffer.byteLength(v, 'utf8');
+    const n = bytes.write(values[i]!, offset, lengths[i]!, 'utf8');
     out[i] = new Uint8Array(bytes.buffer, bytes.byteOffset + offset, n);
     offset += n;
   }

@@ -26,12 +26,21 @@ import {
 import { storedRetentionDays } from './retention-settings.ts';
 import type { HmacKey } from './stream-codec.ts';
 import type { PartitionSummary } from './tombstone.ts';
-import { recordTombstones, signTombstone, summarisePartition, tombstonePayload } from './tombstone-store.ts';
+import {
+  recordTombstones,
+  type SignedTombstone,
+  signTombstone,
+  summarisePartition,
+  tombstonePayload,
+} from './tombstone-store.ts';
 
 /** Caracal's retention lease key ("CARA0002"): its retention job and ours exclude each other. */
 export const RETENTION_LOCK = 0x4341_5241_3030_3032n;
 /** Partitions retired per transaction (each holds a dozen locks until commit). */
 const DROPS_PER_TRANSACTION = 50;
+/** lock_not_available: a lock wait ran past lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
+const DEFAULT_LOCK_TIMEOUT_MS = 2000;
 /** Retired tables dropped per reclaim transaction (their files are freed at its commit). */
 const RECLAIMS_PER_TRANSACTION = 10;
 
@@ -39,6 +48,13 @@ export interface RetentionOptions {
   ceilingDays: number;
   partitionAheadDays: number;
   pruneBatch: number;
+  /**
+   * How long the retire transaction waits for audit_events' lock (a long COPY holds it) before giving
+   * up and trying again; ingestion waits behind that request, so it is kept short. Default 2000 ms.
+   */
+  lockTimeoutMs?: number;
+  /** Attempts per batch of partitions before the run fails with retention_busy (default 3). */
+  lockAttempts?: number;
   dryRun?: boolean;
   /** Where the run is recorded as an event; omitted: not recorded (the tombstones still are). */
   selfAudit?: { redis: Redis; stream: string; hmacKey: HmacKey | null; zone: string };
@@ -133,6 +149,12 @@ async function runLocked(
   nowMs: number,
   say: (line: string) => void,
 ): Promise<void> {
+  if (!opts.dryRun) {
+    // tables an earlier run retired but could not reclaim go first, whatever happens to this run
+    const t = performance.now();
+    report.tables_reclaimed += await reclaimRetired(client, say);
+    report.timings.reclaim_ms += performance.now() - t;
+  }
   const existing = await listPartitions(client);
   const wanted = partitionsAhead(nowMs, opts.partitionAheadDays);
   if (opts.dryRun) {
@@ -157,7 +179,7 @@ async function runLocked(
     `retention ${report.policy.retention_days} day(s) (${report.policy.source}); ${candidates.length} partition(s) past ${report.cutoff}`,
   );
 
-  const prepared: { name: string; day: string; summary: PartitionSummary }[] = [];
+  const prepared: Prepared[] = [];
   const t0 = performance.now();
   const headBefore = await ledgerHead(client);
   for (const { name, day } of candidates)
@@ -188,47 +210,53 @@ async function runLocked(
     const tombstones = chunk.map(sign);
     const t1 = performance.now();
     report.timings.prepare_ms += t1 - tSign;
-    try {
-      // one round trip; ingestion pauses from here: no row can reach these partitions until COMMIT
-      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${COMMIT_LOCK.toString()})`);
-      // commits since the summaries were read, if any, may have put late rows into these days
-      const late = await commitsSince(client, headBefore);
-      for (const [j, p] of chunk.entries()) {
-        const { from, to } = partitionRange(p.day);
-        if (late.some((c) => c.min < to && c.max >= from)) {
-          p.summary = await summarisePartition(client, p.name);
-          tombstones[j] = sign(p);
-        }
-      }
-      const ids = await recordTombstones(client, tombstones);
-      await client.query('SELECT ledgerhub_retire_partitions($1, $2)', [
-        chunk.map((p) => p.name),
-        report.policy.retention_days,
-      ]);
-      await client.query('COMMIT');
-      for (const [j, p] of chunk.entries()) {
-        report.dropped.push({
-          partition: p.name,
-          day: p.day,
-          event_count: p.summary.count,
-          zones: tombstones[j]!.payload.zones.length,
-          tombstone_id: ids.get(p.name) ?? null,
-        });
-        say(
-          `dropped ${p.name}: ${p.summary.count} event(s) in ${tombstones[j]!.payload.zones.length} zone(s), tombstone recorded`,
+    const attempts = opts.lockAttempts ?? 3;
+    let ids: Map<string, number> | null = null;
+    for (let attempt = 1; ids === null; attempt++) {
+      try {
+        ids = await retireChunk(
+          client,
+          chunk,
+          tombstones,
+          sign,
+          headBefore,
+          report.policy.retention_days,
+          opts,
         );
+      } catch (err) {
+        if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err;
+        if (attempt >= attempts) {
+          throw new LedgerhubError(
+            Errors.retentionBusy,
+            `retention: audit_events stayed locked (a long export or verify COPY?) through ${attempts} attempt(s) ` +
+              `of ${opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS} ms; nothing of this batch was removed`,
+            { partitions: chunk.map((p) => p.name) },
+            { cause: err },
+          );
+        }
+        say(`audit_events is busy; retrying in ${attempt} s (attempt ${attempt + 1} of ${attempts})`);
+        await new Promise((r) => setTimeout(r, attempt * 1000));
       }
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
+    }
+    for (const [j, p] of chunk.entries()) {
+      report.dropped.push({
+        partition: p.name,
+        day: p.day,
+        event_count: p.summary.count,
+        zones: tombstones[j]!.payload.zones.length,
+        tombstone_id: ids.get(p.name) ?? null,
+      });
+      say(
+        `dropped ${p.name}: ${p.summary.count} event(s) in ${tombstones[j]!.payload.zones.length} zone(s), tombstone recorded`,
+      );
     }
     report.timings.drop_ms += performance.now() - t1;
   }
 
   if (!opts.dryRun) {
     const t3 = performance.now();
-    report.tables_reclaimed = await reclaimRetired(client, say);
-    report.timings.reclaim_ms = performance.now() - t3;
+    report.tables_reclaimed += await reclaimRetired(client, say);
+    report.timings.reclaim_ms += performance.now() - t3;
     const t2 = performance.now();
     report.ids_pruned = await pruneIdRegistry(client, opts.pruneBatch, say);
     report.timings.prune_ms = performance.now() - t2;
@@ -254,6 +282,54 @@ async function runLocked(
         key_fingerprint: deps.signer?.fingerprint ?? null,
       },
     });
+  }
+}
+
+interface Prepared {
+  name: string;
+  day: string;
+  summary: PartitionSummary;
+}
+
+/**
+ * One retire transaction: under the commit lock (ingestion pauses for it), re-summarises any partition
+ * a commit since the summaries may have added a late row to, records the signed tombstones and detaches
+ * the partitions. Waits for locks at most lockTimeoutMs (SQLSTATE 55P03 after that, nothing changed).
+ */
+async function retireChunk(
+  client: pg.ClientBase,
+  chunk: Prepared[],
+  tombstones: SignedTombstone[],
+  sign: (p: Prepared) => SignedTombstone,
+  headBefore: number,
+  retentionDays: number,
+  opts: RetentionOptions,
+): Promise<Map<string, number>> {
+  const timeout = Math.max(1, Math.round(opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
+  try {
+    // one round trip; ingestion pauses from here: no row can reach these partitions until COMMIT
+    await client.query(
+      `BEGIN; SET LOCAL lock_timeout = ${timeout}; SELECT pg_advisory_xact_lock(${COMMIT_LOCK.toString()})`,
+    );
+    // commits since the summaries were read, if any, may have put late rows into these days
+    const late = await commitsSince(client, headBefore);
+    for (const [j, p] of chunk.entries()) {
+      const { from, to } = partitionRange(p.day);
+      if (late.some((c) => c.min < to && c.max >= from)) {
+        p.summary = await summarisePartition(client, p.name);
+        tombstones[j] = sign(p);
+      }
+    }
+    const ids = await recordTombstones(client, tombstones);
+    await client.query('SELECT ledgerhub_retire_partitions($1, $2)', [
+      chunk.map((p) => p.name),
+      retentionDays,
+    ]);
+    await client.query('COMMIT');
+    return ids;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
   }
 }
 

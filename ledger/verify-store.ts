@@ -9,7 +9,12 @@ import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { type ChainFault, ChainVerifier } from './chain-verifier.ts';
 import type { DbOptions } from './db.ts';
-import { type LedgerEvidence, loadEvidence } from './integrity-evidence.ts';
+import {
+  type EvidenceRows,
+  evidenceFrom,
+  type LedgerEvidence,
+  loadEvidenceRows,
+} from './integrity-evidence.ts';
 import {
   CHAIN_COPY_COLUMNS,
   CHAIN_ORDER_SETTINGS,
@@ -134,14 +139,15 @@ async function seqWindow(
 export async function verifyLedger(pool: pg.Pool, opts: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
   const keys = opts.publicKeys ?? new TrustedKeys();
-  const evidence = await loadEvidence(pool, keys);
+  const evidenceRows = await loadEvidenceRows(pool);
+  const evidence = evidenceFrom(evidenceRows, keys);
   const full = isFull(opts);
   let heads = await zoneHeads(pool, opts.zone, [...evidence.claims.zones(), ...evidence.tombstones.zones()]);
   if (opts.zoneRanges !== undefined) heads = heads.filter((h) => opts.zoneRanges!.has(h.zone_id));
   const threads = Math.min(opts.threads ?? 1, heads.length);
   const shares =
     threads > 1 && opts.db !== undefined
-      ? await verifyOnThreads(opts, opts.db, heads, threads)
+      ? await verifyOnThreads(opts, opts.db, heads, threads, evidenceRows)
       : [await verifyZones(pool, opts, evidence, heads)];
   const producers = full ? new ProducerSequences() : null;
   const results = new Map<string, { report: ZoneReport; faults: ChainFault[] }>();
@@ -321,6 +327,7 @@ export function shareOut(heads: Head[], n: number): Head[][] {
 export interface VerifyThreadInput {
   db: DbOptions;
   heads: Head[];
+  evidence: EvidenceRows;
   publicKeys: KeyObject[];
   opts: Omit<VerifyOptions, 'onProgress' | 'publicKeys' | 'threads' | 'db'>;
 }
@@ -335,6 +342,7 @@ async function verifyOnThreads(
   db: DbOptions,
   heads: Head[],
   threads: number,
+  evidence: EvidenceRows,
 ): Promise<ZoneShare[]> {
   // the same extension as this module: .ts when run from source, .js from the compiled build
   const entry = new URL(
@@ -344,7 +352,8 @@ async function verifyOnThreads(
   const { onProgress, publicKeys, threads: _t, db: _db, ...plain } = opts;
   const perThread = Math.max(1, Math.floor((opts.concurrency ?? 2) / threads));
   const progress: number[] = [];
-  return Promise.all(
+  const workers: Worker[] = [];
+  const all = Promise.all(
     shareOut(heads, threads).map(
       (group, i) =>
         new Promise<ZoneShare>((resolve, reject) => {
@@ -352,10 +361,13 @@ async function verifyOnThreads(
           const input: VerifyThreadInput = {
             db: { ...db, dbMaxConns: perThread + 1 },
             heads: group,
+            // the evidence this run read, so every thread trusts exactly what the merge uses
+            evidence,
             publicKeys: publicKeys?.keys() ?? [],
             opts: { ...plain, concurrency: perThread },
           };
           const worker = new Worker(entry, { workerData: input });
+          workers.push(worker);
           let settled = false;
           worker.on('message', (m: VerifyThreadMessage) => {
             if (m.kind === 'progress') {
@@ -382,4 +394,11 @@ async function verifyOnThreads(
         }),
     ),
   );
+  try {
+    return await all;
+  } catch (err) {
+    // one failed: stop the others (their connections close as their threads end)
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw err;
+  }
 }

@@ -2,7 +2,7 @@
 // found (zone reports, faults, counts, producer observations) for verifyLedger to merge.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPool } from './db.ts';
-import { loadEvidence } from './integrity-evidence.ts';
+import { evidenceFrom } from './integrity-evidence.ts';
 import { TrustedKeys } from './integrity-signature.ts';
 import { type VerifyThreadInput, type VerifyThreadMessage, verifyZones } from './verify-store.ts';
 
@@ -10,7 +10,7 @@ const input = workerData as VerifyThreadInput;
 const post = (m: VerifyThreadMessage) => parentPort?.postMessage(m);
 const pool = createPool({ ...input.db, applicationName: 'ledgerhub-verify' });
 try {
-  const evidence = await loadEvidence(pool, new TrustedKeys(input.publicKeys));
+  const evidence = evidenceFrom(input.evidence, new TrustedKeys(input.publicKeys));
   const share = await verifyZones(
     pool,
     { ...input.opts, onProgress: (checked, zone) => post({ kind: 'progress', checked, zone }) },

@@ -328,3 +328,53 @@ describe('a run interrupted between retiring and reclaiming', () => {
     expect(pruned.rows[0]!.n).toBe(0);
   });
 });
+
+describe('retention next to a long reader', () => {
+  it('gives up after its lock timeout with retention_busy, removing nothing, and succeeds once the reader is done', async () => {
+    await ensurePartitions(fx.db.pool, -15, 1);
+    await appendEvents(fx.db.pool, eventsOnDay(-15, 4, ZONES), fx.key);
+    const reader = await fx.db.pool.connect();
+    try {
+      // an open transaction that read audit_events (as a long export COPY would) holds its lock
+      await reader.query('BEGIN');
+      await reader.query('SELECT 1 FROM audit_events LIMIT 1');
+      await expect(
+        runRetention(
+          { pool: fx.db.pool, signer: ck.signer },
+          { ...options, lockTimeoutMs: 100, lockAttempts: 2 },
+        ),
+      ).rejects.toMatchObject({ code: 'retention_busy', message: expect.stringMatching(/stayed locked/) });
+      expect(await listPartitions(fx.db.pool)).toContain(partitionOf(-15));
+      const t = await fx.db.pool.query('SELECT 1 FROM audit_tombstones WHERE partition_name = $1', [
+        partitionOf(-15),
+      ]);
+      expect(t.rowCount).toBe(0);
+    } finally {
+      await reader.query('ROLLBACK');
+      reader.release();
+    }
+    const report = await runRetention({ pool: fx.db.pool, signer: ck.signer }, options);
+    expect(report.dropped.map((d) => d.partition)).toContain(partitionOf(-15));
+    expect(await tableExists(partitionOf(-15))).toBe(false);
+  });
+
+  it('leaves alone a table of a partition name that another role owns, without failing', async () => {
+    const name = 'audit_events_p20200102';
+    await fx.db.pool.query(`CREATE TABLE ${name} (x int)`);
+    await fx.db.pool.query(`ALTER TABLE ${name} OWNER TO ledgerhub_reader`);
+    await fx.db.pool.query(
+      // as if our partition of that day was dropped long ago and the name later reused by someone else
+      `INSERT INTO audit_tombstones (partition_name, day, event_count, key_fingerprint, document, ids_pruned_at)
+       VALUES ($1, '2020-01-02', 0, 'test', '{}', now())`,
+      [name],
+    );
+    try {
+      const report = await runRetention({ pool: fx.db.pool, signer: ck.signer }, options);
+      expect(report.ran).toBe(true);
+      expect(await tableExists(name)).toBe(true);
+    } finally {
+      await fx.db.pool.query('DELETE FROM audit_tombstones WHERE partition_name = $1', [name]);
+      await fx.db.pool.query(`DROP TABLE ${name}`);
+    }
+  });
+});
