@@ -6,19 +6,7 @@ import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { canonicalJson, parseJsonPreservingNumbers } from './canonical-json.ts';
 import { isoFromMicros, parseOccurredAt } from './chain.ts';
 import type { ExportRow } from './integrity-row-stream.ts';
-
-const TEXT_FIELDS = [
-  'id',
-  'zone_id',
-  'event_type',
-  'request_id',
-  'decision',
-  'policy_set_id',
-  'policy_set_version_id',
-  'manifest_sha',
-  'evaluation_status',
-] as const;
-const JSON_FIELDS = ['determining_policies_json', 'diagnostics_json', 'metadata_json'] as const;
+import { JSON_COLUMNS, TEXT_COLUMNS } from './prepare-event.ts';
 
 const str = (v: string | null) => (v === null ? 'null' : JSON.stringify(v));
 
@@ -71,13 +59,13 @@ export function parseNdjsonLine(line: string, lineNo: number): ExportRow {
     throw new ExportFormatError(`line ${lineNo}: not an object`);
   const o = v as Record<string, unknown>;
   const row = {} as Record<string, unknown>;
-  for (const f of TEXT_FIELDS) {
+  for (const f of TEXT_COLUMNS) {
     const x = o[f];
     if (x !== null && x !== undefined && typeof x !== 'string')
       throw new ExportFormatError(`line ${lineNo}: ${f} is not a string`);
     row[f] = x ?? null;
   }
-  for (const f of JSON_FIELDS) row[f] = o[f] === null || o[f] === undefined ? null : canonicalJson(o[f]);
+  for (const f of JSON_COLUMNS) row[f] = o[f] === null || o[f] === undefined ? null : canonicalJson(o[f]);
   const occurred = typeof o.occurred_at === 'string' ? parseOccurredAt(o.occurred_at) : null;
   const ingested = typeof o.ingested_at === 'string' ? parseOccurredAt(o.ingested_at) : null;
   if (!occurred) throw new ExportFormatError(`line ${lineNo}: occurred_at is not an RFC 3339 instant`);
@@ -85,7 +73,7 @@ export function parseNdjsonLine(line: string, lineNo: number): ExportRow {
     throw new ExportFormatError(`line ${lineNo}: chain_seq and ledger_seq must be numbers`);
   }
   return {
-    ...(row as unknown as Pick<ExportRow, (typeof TEXT_FIELDS)[number] | (typeof JSON_FIELDS)[number]>),
+    ...(row as unknown as Pick<ExportRow, (typeof TEXT_COLUMNS)[number] | (typeof JSON_COLUMNS)[number]>),
     id: String(o.id ?? ''),
     zone_id: String(o.zone_id ?? ''),
     event_type: String(o.event_type ?? ''),

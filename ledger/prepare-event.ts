@@ -49,8 +49,8 @@ export function copyField(v: string | null | undefined): string {
   );
 }
 
-/** Caracal's content columns in stored order: what the chain hashes and what every export carries. */
-export const CONTENT_COLUMNS = [
+/** Caracal's text columns, in stored order. */
+export const TEXT_COLUMNS = [
   'id',
   'zone_id',
   'event_type',
@@ -60,11 +60,13 @@ export const CONTENT_COLUMNS = [
   'policy_set_version_id',
   'manifest_sha',
   'evaluation_status',
-  'determining_policies_json',
-  'diagnostics_json',
-  'metadata_json',
-  'occurred_at',
 ] as const;
+
+/** Caracal's JSON columns (jsonb), in stored order. */
+export const JSON_COLUMNS = ['determining_policies_json', 'diagnostics_json', 'metadata_json'] as const;
+
+/** Caracal's content columns in stored order: what the chain hashes and what every export carries. */
+export const CONTENT_COLUMNS = [...TEXT_COLUMNS, ...JSON_COLUMNS, 'occurred_at'] as const;
 
 /** An event's values for CONTENT_COLUMNS, as COPY text input (JSON in jsonb form, occurred_at in UTC). */
 export function contentValues(e: PreparedEvent): (string | null)[] {
@@ -107,20 +109,6 @@ export function packCopyPrefixes(rows: PreparedRow[]): ArrayBuffer {
 
 export type PrepareResult = { ok: true; event: PreparedEvent } | { ok: false; error: string };
 
-const TEXT_FIELDS = [
-  'id',
-  'zone_id',
-  'event_type',
-  'request_id',
-  'decision',
-  'policy_set_id',
-  'policy_set_version_id',
-  'manifest_sha',
-  'evaluation_status',
-] as const;
-
-const JSON_FIELDS = ['determining_policies_json', 'diagnostics_json', 'metadata_json'] as const;
-
 /** Prepares one event from its wire JSON. Errors are one line, suitable for `json_parse_error:<msg>`. */
 export function prepareEvent(data: string, signature: string | null): PrepareResult {
   let parsed: unknown;
@@ -146,8 +134,8 @@ export function prepareEvent(data: string, signature: string | null): PrepareRes
   if (!occurred)
     return { ok: false, error: 'schema: occurred_at: not a valid instant between 1970 and 2262' };
 
-  const fields = {} as Record<(typeof TEXT_FIELDS)[number], string | null>;
-  for (const name of TEXT_FIELDS) {
+  const fields = {} as Record<(typeof TEXT_COLUMNS)[number], string | null>;
+  for (const name of TEXT_COLUMNS) {
     const v = raw[name];
     fields[name] = typeof v === 'string' ? sanitizeText(v) : null;
   }
@@ -158,9 +146,9 @@ export function prepareEvent(data: string, signature: string | null): PrepareRes
     };
   }
 
-  const json = {} as Record<(typeof JSON_FIELDS)[number], string | null>;
+  const json = {} as Record<(typeof JSON_COLUMNS)[number], string | null>;
   try {
-    for (const name of JSON_FIELDS) {
+    for (const name of JSON_COLUMNS) {
       const v = raw[name];
       json[name] = v === undefined || v === null ? null : canonicalJson(v);
     }

@@ -1,16 +1,15 @@
 // `ledgerhub verify-export`: checks an export offline (a file, a directory or s3://bucket/prefix)
 // against its signed manifests, the chain and the exported checkpoints; says exactly what is wrong.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { parseCheckpointPublicKey } from '../../ledger/checkpoint-key.ts';
 import { loadConfig } from '../../ledger/config/keys.ts';
 import { trustedPublicKeys, verifyExportKeys } from '../../ledger/config/maintenance.ts';
 import { type ExportDestination, FileDestination, S3Destination } from '../../ledger/export-destination.ts';
 import { MANIFEST_SUFFIX } from '../../ledger/export-plan.ts';
 import { verifyExport } from '../../ledger/export-verify.ts';
-import { TrustedKeys } from '../../ledger/integrity-signature.ts';
 import { parseS3Url } from '../../ledger/s3-client.ts';
 import { ExitCode, parseOptions, UsageError } from '../exit.ts';
+import { trustedKeysWithFiles } from '../public-keys.ts';
 
 export const summary =
   'check an export (file, directory or s3://bucket/prefix) against its manifests and chain';
@@ -45,14 +44,7 @@ export async function run(args: string[]): Promise<number> {
   if (!target || positionals.length > 1)
     throw new UsageError(`expected one file, directory or s3:// URL\n\n${help}`);
   const config = loadConfig('verify-export', verifyExportKeys);
-  const keys = new TrustedKeys(trustedPublicKeys(config));
-  for (const file of values['public-key'] ?? []) {
-    try {
-      keys.add(parseCheckpointPublicKey(readFileSync(file, 'utf8')));
-    } catch (err) {
-      throw new UsageError(`--public-key ${file}: ${(err as Error).message}`);
-    }
-  }
+  const keys = trustedKeysWithFiles(trustedPublicKeys(config), values['public-key']);
   let source: ExportDestination;
   let prefix = '';
   const s3 = parseS3Url(target);

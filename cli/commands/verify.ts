@@ -1,13 +1,11 @@
 // `ledgerhub verify`: recomputes stored chains, checks signed checkpoints and tombstones and producer
 // sequences, and reports every fault by zone, chain_seq and kind.
-import { readFileSync } from 'node:fs';
-import { parseCheckpointPublicKey } from '../../ledger/checkpoint-key.ts';
 import { loadConfig } from '../../ledger/config/keys.ts';
 import { ledgerVerifyKeys, trustedPublicKeys } from '../../ledger/config/maintenance.ts';
 import { createPool } from '../../ledger/db.ts';
-import { TrustedKeys } from '../../ledger/integrity-signature.ts';
 import { verifyLedger } from '../../ledger/verify-store.ts';
-import { ExitCode, parseOptions, UsageError } from '../exit.ts';
+import { ExitCode, parseOptions } from '../exit.ts';
+import { trustedKeysWithFiles } from '../public-keys.ts';
 
 export const summary =
   'verify chains, HMACs, checkpoints, tombstones and producer sequences; non-zero exit with a precise report';
@@ -45,14 +43,7 @@ export async function run(args: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const config = loadConfig('verify', ledgerVerifyKeys);
-  const keys = new TrustedKeys(trustedPublicKeys(config));
-  for (const file of values['public-key'] ?? []) {
-    try {
-      keys.add(parseCheckpointPublicKey(readFileSync(file, 'utf8')));
-    } catch (err) {
-      throw new UsageError(`--public-key ${file}: ${(err as Error).message}`);
-    }
-  }
+  const keys = trustedKeysWithFiles(trustedPublicKeys(config), values['public-key']);
   const concurrency = config.verifyConcurrency;
   const pool = createPool({ ...config, dbMaxConns: concurrency + 1, applicationName: 'ledgerhub-verify' });
   const tty = process.stderr.isTTY;

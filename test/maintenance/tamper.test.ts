@@ -3,6 +3,9 @@
 // (a signed tombstone) is told apart from deletion by anyone else; verification shared out between
 // threads finds exactly the same.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { extendChains } from '../../ledger/append-batch.ts';
 import { writeCheckpoint } from '../../ledger/checkpoint-store.ts';
@@ -359,6 +362,32 @@ describe('ledgerhub verify (the command)', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/^FAILED: /);
     expect(out).toMatch(/zone=zone-a chain_seq=\d+ kind=chain_break .*no tombstone removes them/);
+  });
+});
+
+describe('ledgerhub verify --public-key', () => {
+  it('checks signatures with a key from a file, and refuses an unreadable or malformed one as a usage error', async () => {
+    const l = await ledger();
+    await writeCheckpoint(l.fx.db.pool, l.ck.signer);
+    const dir = mkdtempSync(join(tmpdir(), 'lh-pubkey-'));
+    try {
+      const good = join(dir, 'checkpoint.pub.pem');
+      const bad = join(dir, 'bad.pem');
+      writeFileSync(good, l.ck.publicKeyPem);
+      writeFileSync(bad, 'not a key');
+      const ok = startRole('verify', l.fx.env, ['--public-key', good]);
+      expect((await ok.exited).code).toBe(0);
+      const out = ok.logs.map((x) => String(x.msg)).join('\n');
+      expect(out).toMatch(/^OK: /);
+      expect(out).not.toMatch(/signatures not checked/);
+      for (const file of [bad, join(dir, 'missing.pem')]) {
+        const p = startRole('verify', l.fx.env, ['--public-key', file]);
+        expect((await p.exited).code).toBe(2);
+        expect(p.stderr.join('\n')).toContain(`--public-key ${file}:`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
