@@ -98,6 +98,7 @@ export interface ZoneShare {
   checked: number;
   tombstoned: number;
   claimsChecked: number;
+  /** What a thread's collector observed (null when observed straight into the caller's collector). */
   producers: ProducerObservations | null;
 }
 
@@ -145,11 +146,11 @@ export async function verifyLedger(pool: pg.Pool, opts: VerifyOptions): Promise<
   let heads = await zoneHeads(pool, opts.zone, [...evidence.claims.zones(), ...evidence.tombstones.zones()]);
   if (opts.zoneRanges !== undefined) heads = heads.filter((h) => opts.zoneRanges!.has(h.zone_id));
   const threads = Math.min(opts.threads ?? 1, heads.length);
+  const producers = full ? new ProducerSequences() : null;
   const shares =
     threads > 1 && opts.db !== undefined
       ? await verifyOnThreads(opts, opts.db, heads, threads, evidenceRows)
-      : [await verifyZones(pool, opts, evidence, heads)];
-  const producers = full ? new ProducerSequences() : null;
+      : [await verifyZones(pool, opts, evidence, heads, producers)];
   const results = new Map<string, { report: ZoneReport; faults: ChainFault[] }>();
   for (const share of shares) {
     for (const [zone, r] of share.results) results.set(zone, r);
@@ -208,16 +209,19 @@ function isFull(opts: VerifyOptions): boolean {
   return opts.zone === undefined && !windowed;
 }
 
-/** Verifies the given zones, `concurrency` at a time, each on a connection of the pool. */
+/**
+ * Verifies the given zones, `concurrency` at a time, each on a connection of the pool. Producer
+ * numbering goes into `producers` (null: not collected).
+ */
 export async function verifyZones(
   pool: pg.Pool,
   opts: VerifyOptions,
   evidence: LedgerEvidence,
   heads: Head[],
+  producers: ProducerSequences | null,
 ): Promise<ZoneShare> {
   const verifier = new ChainVerifier(opts.key);
   verifier.useTombstones(evidence.tombstones);
-  const producers = isFull(opts) ? new ProducerSequences() : null;
   const results = new Map<string, { report: ZoneReport; faults: ChainFault[] }>();
   let sinceProgress = 0;
   const verifyZone = async (client: pg.PoolClient, head: Head) => {
@@ -309,7 +313,7 @@ export async function verifyZones(
     checked: verifier.checked,
     tombstoned: verifier.tombstoned,
     claimsChecked: verifier.claimsChecked,
-    producers: producers?.snapshot() ?? null,
+    producers: null,
   };
 }
 
@@ -328,6 +332,8 @@ export interface VerifyThreadInput {
   db: DbOptions;
   heads: Head[];
   evidence: EvidenceRows;
+  /** A full run: the thread collects producer numbering and posts it back. */
+  collectProducers: boolean;
   publicKeys: KeyObject[];
   opts: Omit<VerifyOptions, 'onProgress' | 'publicKeys' | 'threads' | 'db'>;
 }
@@ -363,6 +369,7 @@ async function verifyOnThreads(
             heads: group,
             // the evidence this run read, so every thread trusts exactly what the merge uses
             evidence,
+            collectProducers: isFull(opts),
             publicKeys: publicKeys?.keys() ?? [],
             opts: { ...plain, concurrency: perThread },
           };
