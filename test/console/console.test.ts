@@ -211,6 +211,8 @@ describe('console', () => {
     await page.getByLabel('Decision').selectOption('deny');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/decision=deny/);
+    // the URL changes before the filtered page arrives: wait for the page that counts the new filter
+    await page.locator('.view-meta', { hasText: '· 1 filter' }).waitFor();
     await row(page, deniedEvent.id).waitFor();
     const decisions = await page.locator('tr.event-row .col-decision .pill').allTextContents();
     expect(decisions.length).toBeGreaterThan(10);
@@ -221,6 +223,7 @@ describe('console', () => {
     await page.locator('legend label', { hasText: 'Authority' }).locator('input').check();
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/event_type=token_exchange%2Crun_launch/);
+    await page.locator('.view-meta', { hasText: '· 2 filters' }).waitFor();
     await row(page, deniedEvent.id).waitFor();
     const types = await page.locator('tr.event-row .event-type').allTextContents();
     expect(types.filter((type) => type !== 'token_exchange' && type !== 'run_launch')).toEqual([]);
