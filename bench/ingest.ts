@@ -14,12 +14,12 @@ import { chainHmac, contentSha256, parseOccurredAt } from '../ledger/chain.ts';
 import { connectClient, createPool } from '../ledger/db.ts';
 import { CONTENT_COLUMNS, contentValues, prepareEvent } from '../ledger/prepare-event.ts';
 import { createRedis } from '../ledger/redis.ts';
-import { IMAGE_NODE_OPTIONS } from '../ledger/runtime/node-options.ts';
+import { IMAGE_ENV, IMAGE_NODE_FLAGS, IMAGE_NODE_OPTIONS } from '../ledger/runtime/node-options.ts';
 import { realisticEvents } from '../ledger/scenarios.ts';
 import { encodeStreamFields, type HmacKey, hmacKeyFromBytes } from '../ledger/stream-codec.ts';
 import { benchArgs, benchStack, pollUntil, progress, result } from './harness.ts';
 
-const args = benchArgs({ events: '200000', sample: '5000', batch: '2000' });
+const args = benchArgs({ events: '200000', sample: '5000', batch: '1000' });
 const N = Number(args.events);
 const SAMPLE = Math.min(Number(args.sample), N);
 const STREAM = 'caracal.audit.events';
@@ -52,13 +52,16 @@ async function main() {
   const worker = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_WORKER_NODE_ARGS ?? IMAGE_NODE_OPTIONS).split(' ').filter(Boolean),
+      ...(process.env.BENCH_WORKER_NODE_ARGS ?? `${IMAGE_NODE_OPTIONS} ${IMAGE_NODE_FLAGS.join(' ')}`)
+        .split(' ')
+        .filter(Boolean),
       'dist/cli/ledgerhub.js',
       'worker',
     ],
     {
       env: {
         ...process.env,
+        ...IMAGE_ENV,
         REDIS_URL: stack.redisUrl,
         DATABASE_URL: stack.databaseUrl,
         LEDGERHUB_DB_ROLE: 'ledgerhub_ingest',

@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { StreamEntry } from '../ledger/stream-codec.ts';
 import { type Classified, type ClassifyOptions, classifyEntry } from './classify.ts';
+import { packBatch } from './classify-batch.ts';
 import type { ClassifyRequest, ClassifyResponse } from './classify-thread.ts';
 
 export interface Classifier {
@@ -59,13 +60,10 @@ export function threadClassifier(opts: ClassifyOptions): Classifier {
     classify(entries) {
       if (failed) return Promise.reject(failed);
       const id = seq++;
-      const req: ClassifyRequest = {
-        seq: id,
-        entries: entries.map((e) => ({ streamId: e.streamId, size: e.size, fields: [...e.fields] })),
-      };
+      const req: ClassifyRequest = { seq: id, batch: packBatch(entries) };
       return new Promise((resolve, reject) => {
         waiting.set(id, { entries, resolve, reject });
-        worker.postMessage(req);
+        worker.postMessage(req, [req.batch.bytes, req.batch.index]);
       });
     },
     async close() {

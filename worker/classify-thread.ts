@@ -1,34 +1,30 @@
-// The classification thread: runs classifyEntry off the main thread, so parsing, hashing and HMAC
+// The classification thread: runs classifyMessage off the main thread, so parsing, hashing and HMAC
 // checks of the next batch never delay the Postgres round trips of the current one.
 import { parentPort, workerData } from 'node:worker_threads';
 import { type PreparedRow, packCopyPrefixes } from '../ledger/prepare-event.ts';
-import type { StreamEntry } from '../ledger/stream-codec.ts';
-import { type ClassifyOptions, classifyEntry } from './classify.ts';
+import { type Classification, type ClassifyOptions, classifyMessage } from './classify.ts';
+import { forEachPacked, type PackedBatch } from './classify-batch.ts';
 
 export interface ClassifyRequest {
   seq: number;
-  entries: { streamId: string; fields: [string, Uint8Array][]; size: number }[];
+  batch: PackedBatch;
 }
-
-export type ClassifiedLite = { kind: 'event'; event: PreparedRow } | { kind: 'dead'; reason: string };
 
 export interface ClassifyResponse {
   seq: number;
-  results: ClassifiedLite[];
+  results: Classification[];
 }
 
 const opts = workerData as ClassifyOptions;
 
 parentPort?.on('message', (req: ClassifyRequest) => {
-  const results: ClassifiedLite[] = req.entries.map((e) => {
-    const entry: StreamEntry = {
-      streamId: e.streamId,
-      size: e.size,
-      fields: new Map(e.fields.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength)])),
-    };
-    const c = classifyEntry(entry, opts);
-    return c.kind === 'event' ? { kind: 'event', event: c.event } : { kind: 'dead', reason: c.reason };
+  const results: Classification[] = [];
+  const rows: PreparedRow[] = [];
+  forEachPacked(req.batch, (m) => {
+    const c = classifyMessage(m.size, m.data, m.sig, opts);
+    if (c.kind === 'event') rows.push(c.event);
+    results.push(c);
   });
-  const packed = packCopyPrefixes(results.flatMap((r) => (r.kind === 'event' ? [r.event] : [])));
+  const packed = packCopyPrefixes(rows);
   parentPort?.postMessage({ seq: req.seq, results } satisfies ClassifyResponse, [packed]);
 });

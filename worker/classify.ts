@@ -16,18 +16,32 @@ export interface ClassifyOptions {
 }
 
 export function classifyEntry(entry: StreamEntry, opts: ClassifyOptions): Classified {
-  if (entry.size > opts.maxMessageBytes) {
-    return { kind: 'dead', entry, reason: DeadLetterReason.tooLarge(entry.size, opts.maxMessageBytes) };
+  const c = classifyMessage(entry.size, entry.fields.get('data'), entry.fields.get('sig'), opts);
+  return c.kind === 'event'
+    ? { kind: 'event', entry, event: c.event }
+    : { kind: 'dead', entry, reason: c.reason };
+}
+
+/** What classification says of one message, without the message itself. */
+export type Classification = { kind: 'event'; event: PreparedRow } | { kind: 'dead'; reason: string };
+
+/** Classifies one message from its total size and its `data` and `sig` fields (undefined when absent). */
+export function classifyMessage(
+  size: number,
+  data: Buffer | undefined,
+  sig: Buffer | undefined,
+  opts: ClassifyOptions,
+): Classification {
+  if (size > opts.maxMessageBytes) {
+    return { kind: 'dead', reason: DeadLetterReason.tooLarge(size, opts.maxMessageBytes) };
   }
-  const data = entry.fields.get('data');
-  if (data === undefined) return { kind: 'dead', entry, reason: DeadLetterReason.missingData };
-  const sig = entry.fields.get('sig');
+  if (data === undefined) return { kind: 'dead', reason: DeadLetterReason.missingData };
   if (opts.hmacKey !== null && !verifySignature(opts.hmacKey, data, sig)) {
-    return { kind: 'dead', entry, reason: DeadLetterReason.hmacFailed };
+    return { kind: 'dead', reason: DeadLetterReason.hmacFailed };
   }
   // only a verified signature is evidence worth storing
   const signature = opts.hmacKey !== null && sig !== undefined ? sig.toString('latin1').toLowerCase() : null;
   const prepared = prepareEvent(data.toString('utf8'), signature);
-  if (!prepared.ok) return { kind: 'dead', entry, reason: DeadLetterReason.jsonParseError(prepared.error) };
-  return { kind: 'event', entry, event: preparedRow(prepared.event) };
+  if (!prepared.ok) return { kind: 'dead', reason: DeadLetterReason.jsonParseError(prepared.error) };
+  return { kind: 'event', event: preparedRow(prepared.event) };
 }

@@ -94,7 +94,7 @@ export const workerKeys = {
   ),
   port: intKey('PORT', 0, 65535, { default: 9090, doc: 'HTTP port for /health, /ready and /metrics.' }),
   batchSize: intKey('AUDIT_BATCH_SIZE', 1, 10_000, {
-    default: 2000,
+    default: 1000,
     doc: 'Messages read per XREADGROUP and stored per transaction (at most two more batches are read ahead).',
   }),
   blockMs: intKey('AUDIT_BLOCK_MS', 1, 60_000, { default: 2000, doc: 'XREADGROUP BLOCK time.' }),

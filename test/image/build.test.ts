@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_NODE_OPTIONS } from '../../ledger/runtime/node-options.ts';
+import { IMAGE_ENV, IMAGE_NODE_FLAGS, IMAGE_NODE_OPTIONS } from '../../ledger/runtime/node-options.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -18,7 +18,7 @@ describe('the production build (what the image runs)', () => {
     }
     const r = spawnSync(
       process.execPath,
-      ['--no-experimental-strip-types', 'dist/cli/ledgerhub.js', '--help'],
+      ['--no-experimental-strip-types', ...IMAGE_NODE_FLAGS, 'dist/cli/ledgerhub.js', '--help'],
       {
         cwd: root,
         encoding: 'utf8',
@@ -43,6 +43,10 @@ describe('the production build (what the image runs)', () => {
   it('runs with the Node options the Dockerfile sets', () => {
     const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
     expect(dockerfile).toContain(`NODE_OPTIONS="${IMAGE_NODE_OPTIONS}"`);
+    for (const [name, value] of Object.entries(IMAGE_ENV)) expect(dockerfile).toContain(`${name}=${value} `);
+    expect(dockerfile).toContain(
+      `ENTRYPOINT ${JSON.stringify(['node', ...IMAGE_NODE_FLAGS, '/app/dist/cli/ledgerhub.js']).replaceAll('","', '", "')}`,
+    );
     expect(dockerfile).toMatch(/FROM \$\{NODE_IMAGE\} AS runtime/);
     expect(readFileSync(`${root}.dockerignore`, 'utf8')).toContain('!tsconfig.build.json');
   });
