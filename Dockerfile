@@ -35,7 +35,7 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
     MALLOC_ARENA_MAX=2 \
-    NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=128"
+    NODE_OPTIONS="--max-semi-space-size=8 --max-old-space-size=128"
 WORKDIR /app
 RUN groupadd --system --gid 10001 ledgerhub \
  && useradd --system --uid 10001 --gid ledgerhub --no-create-home --home-dir /nonexistent \
