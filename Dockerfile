@@ -30,8 +30,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
-# Keep in step with ledger/runtime/node-options.ts (a test checks): memory caps, single-threaded GC,
-# two malloc arenas (reasons and measurements there).
+# Keep in step with ledger/runtime/node-options.ts (a test checks): memory caps and two malloc arenas
+# (reasons and measurements there; the operator adds per-role node flags).
 ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
     MALLOC_ARENA_MAX=2 \
@@ -49,6 +49,5 @@ RUN chmod 0755 /app/dist/cli/ledgerhub.js \
  && ledgerhub --help > /dev/null
 USER 10001:10001
 EXPOSE 8080 8081 9090 9091
-# node itself rather than the `ledgerhub` link: --single-threaded-gc is not allowed in NODE_OPTIONS
-ENTRYPOINT ["node", "--single-threaded-gc", "/app/dist/cli/ledgerhub.js"]
+ENTRYPOINT ["ledgerhub"]
 CMD ["--help"]

@@ -14,7 +14,7 @@ import { chainHmac, contentSha256, parseOccurredAt } from '../ledger/chain.ts';
 import { connectClient, createPool } from '../ledger/db.ts';
 import { CONTENT_COLUMNS, contentValues, prepareEvent } from '../ledger/prepare-event.ts';
 import { createRedis } from '../ledger/redis.ts';
-import { IMAGE_ENV, IMAGE_NODE_FLAGS, IMAGE_NODE_OPTIONS } from '../ledger/runtime/node-options.ts';
+import { IMAGE_ENV, IMAGE_NODE_OPTIONS, ROLE_NODE_FLAGS } from '../ledger/runtime/node-options.ts';
 import { realisticEvents } from '../ledger/scenarios.ts';
 import { encodeStreamFields, type HmacKey, hmacKeyFromBytes } from '../ledger/stream-codec.ts';
 import { benchArgs, benchStack, pollUntil, progress, result } from './harness.ts';
@@ -52,7 +52,10 @@ async function main() {
   const worker = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_WORKER_NODE_ARGS ?? `${IMAGE_NODE_OPTIONS} ${IMAGE_NODE_FLAGS.join(' ')}`)
+      ...(
+        process.env.BENCH_WORKER_NODE_ARGS ??
+        `${IMAGE_NODE_OPTIONS} ${ROLE_NODE_FLAGS.worker?.join(' ') ?? ''}`
+      )
         .split(' ')
         .filter(Boolean),
       'dist/cli/ledgerhub.js',

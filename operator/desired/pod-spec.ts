@@ -1,6 +1,7 @@
 // The pod every workload of a policy runs: the image with `ledgerhub <role>`, env from the policy's
 // ConfigMap plus per-role values and Secret inputs, restricted security (non-root, read-only root, no
 // capabilities, RuntimeDefault seccomp), an emptyDir for /tmp, Secrets projected as files.
+import { IMAGE_CLI, ROLE_NODE_FLAGS } from '../../ledger/runtime/node-options.ts';
 import type { SecretKeyRef } from '../../ledger/sinks/spec.ts';
 import type { Resources } from '../api/audit-policy.ts';
 import { objectName } from './names.ts';
@@ -63,6 +64,8 @@ export interface ContainerInputs {
 
 export function container(c: ContainerInputs, name: string = c.role): Json {
   const port = (ROLE_PORTS as Record<string, number | undefined>)[c.role];
+  // node flags NODE_OPTIONS refuses: node runs the CLI itself instead of the image's entrypoint
+  const nodeFlags = ROLE_NODE_FLAGS[c.role];
   const env = [
     ...Object.entries(c.ownEnv)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -78,6 +81,7 @@ export function container(c: ContainerInputs, name: string = c.role): Json {
     name,
     image: c.image,
     imagePullPolicy: 'IfNotPresent',
+    ...(nodeFlags ? { command: ['node', ...nodeFlags, IMAGE_CLI] } : {}),
     args: ROLE_ARGS[c.role],
     envFrom: [{ configMapRef: { name: objectName(c.policy, 'config') } }],
     ...(env.length ? { env } : {}),

@@ -1,7 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_ENV, IMAGE_NODE_FLAGS, IMAGE_NODE_OPTIONS } from '../../ledger/runtime/node-options.ts';
+import {
+  IMAGE_CLI,
+  IMAGE_ENV,
+  IMAGE_NODE_OPTIONS,
+  ROLE_NODE_FLAGS,
+} from '../../ledger/runtime/node-options.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -18,7 +23,12 @@ describe('the production build (what the image runs)', () => {
     }
     const r = spawnSync(
       process.execPath,
-      ['--no-experimental-strip-types', ...IMAGE_NODE_FLAGS, 'dist/cli/ledgerhub.js', '--help'],
+      [
+        '--no-experimental-strip-types',
+        ...new Set(Object.values(ROLE_NODE_FLAGS).flat()),
+        'dist/cli/ledgerhub.js',
+        '--help',
+      ],
       {
         cwd: root,
         encoding: 'utf8',
@@ -44,9 +54,8 @@ describe('the production build (what the image runs)', () => {
     const dockerfile = readFileSync(`${root}Dockerfile`, 'utf8');
     expect(dockerfile).toContain(`NODE_OPTIONS="${IMAGE_NODE_OPTIONS}"`);
     for (const [name, value] of Object.entries(IMAGE_ENV)) expect(dockerfile).toContain(`${name}=${value} `);
-    expect(dockerfile).toContain(
-      `ENTRYPOINT ${JSON.stringify(['node', ...IMAGE_NODE_FLAGS, '/app/dist/cli/ledgerhub.js']).replaceAll('","', '", "')}`,
-    );
+    // the operator runs roles with node flags as `node <flags> IMAGE_CLI <role>`
+    expect(dockerfile).toContain(`ln -s ${IMAGE_CLI} /usr/local/bin/ledgerhub`);
     expect(dockerfile).toMatch(/FROM \$\{NODE_IMAGE\} AS runtime/);
     expect(readFileSync(`${root}.dockerignore`, 'utf8')).toContain('!tsconfig.build.json');
   });

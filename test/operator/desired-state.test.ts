@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type KeyDef, type Keys, loadConfig } from '../../ledger/config/keys.ts';
+import { IMAGE_CLI } from '../../ledger/runtime/node-options.ts';
 import { ForwarderSinkEntry, parseSinksFile } from '../../ledger/sinks/sinks-file.ts';
 import { AuditPolicySpec, type AuditPolicySpecInput } from '../../operator/api/audit-policy.ts';
 import { ANNOTATION_CHECKSUM, POLICY_NAME_MAX } from '../../operator/desired/names.ts';
@@ -136,6 +137,21 @@ describe('policy objects', () => {
       'CronJob/prod-export',
       'CronJob/prod-verify',
     ]);
+  });
+
+  it('runs the worker as node --single-threaded-gc on the CLI; every other role through the image entrypoint', () => {
+    const commands = objects
+      .filter((o) => o.kind === 'Deployment' || o.kind === 'CronJob')
+      .flatMap((o) => podOf(o).containers.map((c: Json) => [c.name, c.command ?? null]));
+    expect(Object.fromEntries(commands)).toEqual({
+      worker: ['node', '--single-threaded-gc', IMAGE_CLI],
+      forwarder: null,
+      api: null,
+      sweeper: null,
+      retention: null,
+      export: null,
+      verify: null,
+    });
   });
 
   it('gives each role, through its pod, exactly the configuration the policy asks for', () => {
