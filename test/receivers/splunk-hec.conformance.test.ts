@@ -602,6 +602,7 @@ describe.runIf(local)('Splunk HEC stand-in: fault switches', () => {
     expect(first.json()).toEqual({ text: 'Invalid data format', code: 6, 'invalid-event-number': 1 });
     expect(second.status).toBe(200);
     expect(hecReceiver.events().map((e) => e.event)).toEqual(['p0', 'q0', 'q1']);
+    expect(hecReceiver.faults.refused().map((e) => e.event)).toEqual(['p1']);
   });
 
   it('badCredentials() makes the working token fail with 403 code 4 until reset()', async () => {

@@ -100,6 +100,7 @@ export interface HecPartialPlan {
 
 export class HecFaults extends FaultSwitches {
   readonly #partial = new ArmedPlan<HecPartialPlan>();
+  readonly #refused: HecEventInput[] = [];
   readonly #tokens: CredentialRegistry<HecTokenSettings>;
 
   constructor(server: LoopbackServer, tokens: CredentialRegistry<HecTokenSettings>, acks: AckLedger) {
@@ -107,6 +108,7 @@ export class HecFaults extends FaultSwitches {
     this.#tokens = tokens;
     this.onReset(() => {
       this.#partial.disarm();
+      this.#refused.length = 0;
       acks.restoreIndexing();
     });
   }
@@ -124,9 +126,19 @@ export class HecFaults extends FaultSwitches {
     this.#tokens.rotate(from, to);
   }
 
-  /** For the receiver: the armed partial plan if it applies to a batch of `validEvents` events. */
-  takePartial(validEvents: number): HecPartialPlan | undefined {
-    return this.#partial.takeIf((p) => p.rejectEvent < validEvents);
+  /**
+   * For the receiver: the armed partial plan if it applies to `events` (it has an event at the plan's
+   * position); that event is then recorded as refused.
+   */
+  takePartial(events: HecEventInput[]): HecPartialPlan | undefined {
+    const plan = this.#partial.takeIf((p) => p.rejectEvent < events.length);
+    if (plan) this.#refused.push(events[plan.rejectEvent]!);
+    return plan;
+  }
+
+  /** Events refused by partial() plans, oldest first (which batch a plan hits depends on arrival order). */
+  refused(): HecEventInput[] {
+    return [...this.#refused];
   }
 }
 
@@ -271,7 +283,7 @@ export async function startSplunkHec(opts: SplunkHecOptions = {}): Promise<Splun
 
     const allowed = settings.indexes;
     const batch: HecBatch = parseHecBatch(text, (index) => allowed === undefined || allowed.includes(index));
-    const injected = faults.takePartial(batch.events.length);
+    const injected = faults.takePartial(batch.events);
     if (injected) {
       batch.events = batch.events.slice(0, injected.rejectEvent);
       batch.error = {
