@@ -307,31 +307,25 @@ async function retireChunk(
 ): Promise<Map<string, number>> {
   const timeout = Math.max(1, Math.round(opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
   try {
-    // ingestion pauses from the lock until COMMIT: no row can reach these partitions meanwhile. Two
-    // round trips: lock and read the commits since the summaries; then tombstones, DETACH and COMMIT.
-    // The COMMIT does not wait for its WAL flush (synchronous_commit off, this transaction only), so
-    // the pause ends as soon as the catalog work is done. A crash before the flush loses the whole
-    // transaction (partitions attached, no tombstones: nothing half-done), and the DROPs that follow,
-    // committed synchronously, flush it first: nothing is reclaimed before its tombstone is durable.
-    const results = (await client.query(
-      `BEGIN; SET LOCAL lock_timeout = ${timeout}; SET LOCAL synchronous_commit = off;
-       SELECT pg_advisory_xact_lock(${COMMIT_LOCK.toString()}); ${COMMITS_SINCE_SQL(headBefore)}`,
-    )) as unknown as pg.QueryResult<CommitSpan>[];
-    const late = results.at(-1)!.rows;
+    // one round trip; ingestion pauses from here: no row can reach these partitions until COMMIT
+    await client.query(
+      `BEGIN; SET LOCAL lock_timeout = ${timeout}; SELECT pg_advisory_xact_lock(${COMMIT_LOCK.toString()})`,
+    );
+    // commits since the summaries were read, if any, may have put late rows into these days
+    const late = await commitsSince(client, headBefore);
     for (const [j, p] of chunk.entries()) {
-      // commits since the summaries were read may have put late rows into these days
       const { from, to } = partitionRange(p.day);
       if (late.some((c) => c.min < to && c.max >= from)) {
         p.summary = await summarisePartition(client, p.name);
         tombstones[j] = sign(p);
       }
     }
-    const ids = await recordTombstones(client, tombstones, {
-      followedBy: `SELECT ledgerhub_retire_partitions(${textArrayLiteral(
-        client,
-        chunk.map((p) => p.name),
-      )}, ${Math.trunc(retentionDays)}); COMMIT`,
-    });
+    const ids = await recordTombstones(client, tombstones);
+    await client.query('SELECT ledgerhub_retire_partitions($1, $2)', [
+      chunk.map((p) => p.name),
+      retentionDays,
+    ]);
+    await client.query('COMMIT');
     return ids;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
@@ -339,24 +333,23 @@ async function retireChunk(
   }
 }
 
-interface CommitSpan {
-  min: string;
-  max: string;
-}
-
-/** The occurred_at span of every commit after a ledger position (ISO strings compare as instants). */
-const COMMITS_SINCE_SQL = (afterSeq: number) =>
-  `SELECT to_char(min_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS min,
-          to_char(max_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS max
-   FROM audit_commits WHERE first_seq > ${Math.trunc(afterSeq)}`;
-
-function textArrayLiteral(client: pg.ClientBase, values: string[]): string {
-  return `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(',')}]::text[]`;
-}
-
 async function ledgerHead(client: pg.ClientBase): Promise<number> {
   const { rows } = await client.query<{ s: number }>('SELECT last_ledger_seq AS s FROM audit_ledger_state');
   return rows[0]?.s ?? 0;
+}
+
+/** The occurred_at span of every commit after a ledger position (ISO strings compare as instants). */
+async function commitsSince(
+  client: pg.ClientBase,
+  afterSeq: number,
+): Promise<{ min: string; max: string }[]> {
+  const { rows } = await client.query<{ min: string; max: string }>(
+    `SELECT to_char(min_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS min,
+            to_char(max_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS max
+     FROM audit_commits WHERE first_seq > $1`,
+    [afterSeq],
+  );
+  return rows;
 }
 
 export async function listPartitions(db: pg.ClientBase | pg.Pool): Promise<string[]> {

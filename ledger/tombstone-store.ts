@@ -82,39 +82,20 @@ export function signTombstone(signer: CheckpointSigner, payload: TombstonePayloa
 export async function recordTombstones(
   client: pg.ClientBase,
   tombstones: SignedTombstone[],
-  opts: { followedBy?: string } = {},
 ): Promise<Map<string, number>> {
   const payloads = tombstones.map((t) => t.payload);
-  const lit = (v: string) => client.escapeLiteral(v);
-  const array = (values: (string | number)[], type: string) =>
-    `ARRAY[${values.map((v) => lit(String(v))).join(',')}]::${type}[]`;
-  // one simple query with literals, so a caller can append statements (`followedBy`) to the same round trip
-  const results = (await client.query(
+  const { rows } = await client.query<{ id: number; partition_name: string }>(
     `INSERT INTO audit_tombstones (partition_name, day, event_count, dropped_at, key_fingerprint, document)
-     SELECT * FROM unnest(${array(
-       payloads.map((p) => p.partition),
-       'text',
-     )}, ${array(
-       payloads.map((p) => p.day),
-       'date',
-     )}, ${array(
-       payloads.map((p) => p.event_count),
-       'bigint',
-     )}, ${array(
-       payloads.map((p) => p.dropped_at),
-       'timestamptz',
-     )}, ${array(
-       tombstones.map((t) => t.document.key_fingerprint),
-       'text',
-     )}, ${array(
-       tombstones.map((t) => JSON.stringify(t.document)),
-       'text',
-     )})
-     RETURNING id, partition_name;
-     ${opts.followedBy ?? ''}`,
-  )) as unknown as pg.QueryResult<{ id: number; partition_name: string }> | pg.QueryResult[];
-  const inserted = Array.isArray(results) ? results[0]! : results;
-  return new Map(
-    (inserted.rows as { id: number; partition_name: string }[]).map((r) => [r.partition_name, r.id]),
+     SELECT p, d, n, t, f, doc FROM unnest($1::text[], $2::date[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[]) AS u(p, d, n, t, f, doc)
+     RETURNING id, partition_name`,
+    [
+      payloads.map((p) => p.partition),
+      payloads.map((p) => p.day),
+      payloads.map((p) => p.event_count),
+      payloads.map((p) => p.dropped_at),
+      tombstones.map((t) => t.document.key_fingerprint),
+      tombstones.map((t) => JSON.stringify(t.document)),
+    ],
   );
+  return new Map(rows.map((r) => [r.partition_name, r.id]));
 }

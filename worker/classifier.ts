@@ -60,7 +60,7 @@ export function threadClassifier(opts: ClassifyOptions): Classifier {
     classify(entries) {
       if (failed) return Promise.reject(failed);
       const id = seq++;
-      const req: ClassifyRequest = { seq: id, batch: packBatch(entries) };
+      const req: ClassifyRequest = { seq: id, batch: packBatch(entries, opts.maxMessageBytes) };
       return new Promise((resolve, reject) => {
         waiting.set(id, { entries, resolve, reject });
         worker.postMessage(req, [req.batch.bytes, req.batch.index]);

@@ -13,9 +13,16 @@ export interface PackedBatch {
   index: ArrayBuffer;
 }
 
-export function packBatch(entries: StreamEntry[]): PackedBatch {
+/**
+ * Packs `entries`; a message over `maxMessageBytes` goes without its fields (its size alone dead-letters
+ * it), so an oversized message is never copied.
+ */
+export function packBatch(entries: StreamEntry[], maxMessageBytes: number): PackedBatch {
+  const packed = (e: StreamEntry) => e.size <= maxMessageBytes;
   let total = 0;
-  for (const e of entries) total += (e.fields.get('data')?.length ?? 0) + (e.fields.get('sig')?.length ?? 0);
+  for (const e of entries) {
+    if (packed(e)) total += (e.fields.get('data')?.length ?? 0) + (e.fields.get('sig')?.length ?? 0);
+  }
   const bytes = new Uint8Array(new ArrayBuffer(total));
   const index = new Int32Array(entries.length * SLOTS);
   let offset = 0;
@@ -33,8 +40,8 @@ export function packBatch(entries: StreamEntry[]): PackedBatch {
   for (const [i, e] of entries.entries()) {
     const slot = i * SLOTS;
     index[slot] = e.size;
-    put(e.fields.get('data'), slot + 1);
-    put(e.fields.get('sig'), slot + 3);
+    put(packed(e) ? e.fields.get('data') : undefined, slot + 1);
+    put(packed(e) ? e.fields.get('sig') : undefined, slot + 3);
   }
   return { bytes: bytes.buffer, index: index.buffer };
 }

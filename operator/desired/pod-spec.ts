@@ -1,4 +1,5 @@
-// The pod every workload of a policy runs: the image with `ledgerhub <role>`, env from the policy's
+// The pod every workload of a policy runs: the image with `ledgerhub <role>` (the worker: node with its
+// flags on the image's CLI path, see ledger/runtime/node-options.ts), env from the policy's
 // ConfigMap plus per-role values and Secret inputs, restricted security (non-root, read-only root, no
 // capabilities, RuntimeDefault seccomp), an emptyDir for /tmp, Secrets projected as files.
 import { IMAGE_CLI, ROLE_NODE_FLAGS } from '../../ledger/runtime/node-options.ts';

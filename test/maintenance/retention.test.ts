@@ -112,6 +112,12 @@ describe('retention', () => {
       expect(await tableExists(partitionOf(day))).toBe(false);
     }
     for (const day of [-2, -1, 0, 1, 2, 3]) expect(left).toContain(partitionOf(day));
+    // the report names each partition's own tombstone row
+    const recorded = await fx.db.pool.query<{ id: number; partition_name: string }>(
+      'SELECT id::int AS id, partition_name FROM audit_tombstones',
+    );
+    const idOf = new Map(recorded.rows.map((r) => [r.partition_name, r.id]));
+    for (const d of report.dropped) expect(d.tombstone_id).toBe(idOf.get(d.partition));
 
     const { rows } = await fx.db.pool.query<{ document: string; event_count: number }>(
       'SELECT document, event_count FROM audit_tombstones WHERE partition_name = $1',

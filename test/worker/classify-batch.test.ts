@@ -26,7 +26,7 @@ describe('packed classification batches', () => {
       entry('1-3', []),
       entry('1-4', ['data', Buffer.from([0x00, 0xff, 0xc3, 0x28])]),
     ];
-    const batch = packBatch(entries);
+    const batch = packBatch(entries, 1 << 20);
     const seen: { size: number; data?: string; sig?: string }[] = [];
     forEachPacked(batch, (m: PackedMessage) =>
       seen.push({ size: m.size, data: m.data?.toString('hex'), sig: m.sig?.toString('hex') }),
@@ -42,8 +42,21 @@ describe('packed classification batches', () => {
     expect(seen[2]!.data).toBeUndefined();
   });
 
+  it('leaves out the fields of a message over the size cap (its size alone dead-letters it)', () => {
+    const big = entry('1-0', ['id', 'a', 'data', 'x'.repeat(100), 'sig', 'ab']);
+    const small = entry('1-1', ['id', 'b', 'data', 'yy']);
+    const batch = packBatch([big, small], 50);
+    expect(batch.bytes.byteLength).toBe(2);
+    const seen: PackedMessage[] = [];
+    forEachPacked(batch, (m) => seen.push({ ...m }));
+    expect(seen.map((m) => [m.size, m.data?.toString(), m.sig?.toString()])).toEqual([
+      [big.size, undefined, undefined],
+      [small.size, 'yy', undefined],
+    ]);
+  });
+
   it('packs an empty batch', () => {
-    const batch = packBatch([]);
+    const batch = packBatch([], 1 << 20);
     expect(batch.bytes.byteLength).toBe(0);
     let calls = 0;
     forEachPacked(batch, () => calls++);
