@@ -210,34 +210,12 @@ async function runLocked(
     const tombstones = chunk.map(sign);
     const t1 = performance.now();
     report.timings.prepare_ms += t1 - tSign;
-    const attempts = opts.lockAttempts ?? 3;
-    let ids: Map<string, number> | null = null;
-    for (let attempt = 1; ids === null; attempt++) {
-      try {
-        ids = await retireChunk(
-          client,
-          chunk,
-          tombstones,
-          sign,
-          headBefore,
-          report.policy.retention_days,
-          opts,
-        );
-      } catch (err) {
-        if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err;
-        if (attempt >= attempts) {
-          throw new LedgerhubError(
-            Errors.retentionBusy,
-            `retention: audit_events stayed locked (a long export or verify COPY?) through ${attempts} attempt(s) ` +
-              `of ${opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS} ms; nothing of this batch was removed`,
-            { partitions: chunk.map((p) => p.name) },
-            { cause: err },
-          );
-        }
-        say(`audit_events is busy; retrying in ${attempt} s (attempt ${attempt + 1} of ${attempts})`);
-        await new Promise((r) => setTimeout(r, attempt * 1000));
-      }
-    }
+    const ids = await retireChunk(
+      client,
+      { chunk, tombstones, sign, headBefore, retentionDays: report.policy.retention_days },
+      opts,
+      say,
+    );
     for (const [j, p] of chunk.entries()) {
       report.dropped.push({
         partition: p.name,
@@ -291,18 +269,55 @@ interface Prepared {
   summary: PartitionSummary;
 }
 
+/** A chunk of partitions to retire: their signed tombstones (re-signed if a late commit changed one). */
+interface RetireJob {
+  chunk: Prepared[];
+  tombstones: SignedTombstone[];
+  sign: (p: Prepared) => SignedTombstone;
+  /** The ledger head when the summaries were read. */
+  headBefore: number;
+  retentionDays: number;
+}
+
+/**
+ * Retires a chunk, retrying while audit_events stays locked (a long export or verify COPY): up to
+ * lockAttempts transactions, then retention_busy with nothing of the chunk removed.
+ */
+async function retireChunk(
+  client: pg.ClientBase,
+  job: RetireJob,
+  opts: RetentionOptions,
+  say: (line: string) => void,
+): Promise<Map<string, number>> {
+  const attempts = opts.lockAttempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await retireOnce(client, job, opts);
+    } catch (err) {
+      if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err;
+      if (attempt >= attempts) {
+        throw new LedgerhubError(
+          Errors.retentionBusy,
+          `retention: audit_events stayed locked (a long export or verify COPY?) through ${attempts} attempt(s) ` +
+            `of ${opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS} ms; nothing of this batch was removed`,
+          { partitions: job.chunk.map((p) => p.name) },
+          { cause: err },
+        );
+      }
+      say(`audit_events is busy; retrying in ${attempt} s (attempt ${attempt + 1} of ${attempts})`);
+      await new Promise((r) => setTimeout(r, attempt * 1000));
+    }
+  }
+}
+
 /**
  * One retire transaction: under the commit lock (ingestion pauses for it), re-summarises any partition
  * a commit since the summaries may have added a late row to, records the signed tombstones and detaches
  * the partitions. Waits for locks at most lockTimeoutMs (SQLSTATE 55P03 after that, nothing changed).
  */
-async function retireChunk(
+async function retireOnce(
   client: pg.ClientBase,
-  chunk: Prepared[],
-  tombstones: SignedTombstone[],
-  sign: (p: Prepared) => SignedTombstone,
-  headBefore: number,
-  retentionDays: number,
+  { chunk, tombstones, sign, headBefore, retentionDays }: RetireJob,
   opts: RetentionOptions,
 ): Promise<Map<string, number>> {
   const timeout = Math.max(1, Math.round(opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));

@@ -18,30 +18,26 @@ export interface PackedBatch {
  * it), so an oversized message is never copied.
  */
 export function packBatch(entries: StreamEntry[], maxMessageBytes: number): PackedBatch {
-  const packed = (e: StreamEntry) => e.size <= maxMessageBytes;
+  const fields = entries.map((e) =>
+    e.size <= maxMessageBytes ? [e.fields.get('data'), e.fields.get('sig')] : [undefined, undefined],
+  );
   let total = 0;
-  for (const e of entries) {
-    if (packed(e)) total += (e.fields.get('data')?.length ?? 0) + (e.fields.get('sig')?.length ?? 0);
-  }
+  for (const [data, sig] of fields) total += (data?.length ?? 0) + (sig?.length ?? 0);
   const bytes = new Uint8Array(new ArrayBuffer(total));
   const index = new Int32Array(entries.length * SLOTS);
   let offset = 0;
   const put = (value: Buffer | undefined, slot: number) => {
-    if (value === undefined) {
-      index[slot] = ABSENT;
-      index[slot + 1] = ABSENT;
-      return;
-    }
+    index[slot] = value === undefined ? ABSENT : offset;
+    index[slot + 1] = value === undefined ? ABSENT : value.length;
+    if (value === undefined) return;
     bytes.set(value, offset);
-    index[slot] = offset;
-    index[slot + 1] = value.length;
     offset += value.length;
   };
   for (const [i, e] of entries.entries()) {
     const slot = i * SLOTS;
     index[slot] = e.size;
-    put(packed(e) ? e.fields.get('data') : undefined, slot + 1);
-    put(packed(e) ? e.fields.get('sig') : undefined, slot + 3);
+    put(fields[i]![0], slot + 1);
+    put(fields[i]![1], slot + 3);
   }
   return { bytes: bytes.buffer, index: index.buffer };
 }
