@@ -14,15 +14,17 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh database cloned from the migrated template; with `migrated: false`, an empty one to migrate. */
+export async function createTestDatabase({ migrated = true } = {}): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
   const name = `t_${randomBytes(6).toString('hex')}`;
+  const template = migrated ? TEMPLATE_DB : 'template0';
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   // CREATE DATABASE ... TEMPLATE fails while another session copies the same template; retry briefly
   for (let attempt = 0; ; attempt++) {
     try {
-      await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+      await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
       break;
     } catch (err) {
       if (attempt > 50 || !/is being accessed by other users/.test((err as Error).message)) throw err;
