@@ -31,6 +31,7 @@ import {
   type SignedTombstone,
   signTombstone,
   summarisePartition,
+  tombstonedPartitions,
   tombstonePayload,
 } from './tombstone-store.ts';
 
@@ -184,6 +185,19 @@ async function runLocked(
   const headBefore = await ledgerHead(client);
   for (const { name, day } of candidates)
     prepared.push({ name, day, summary: await summarisePartition(client, name) });
+  // before the commit lock: a day dropped before and created again by hand would otherwise fail inside it
+  const again = await tombstonedPartitions(
+    client,
+    prepared.map((p) => p.name),
+  );
+  if (again.length > 0) {
+    throw new LedgerhubError(
+      Errors.retentionRefused,
+      `retention: ${again.join(', ')} already ha${again.length === 1 ? 's' : 've'} a tombstone: the day was dropped ` +
+        'before and its partition created again by hand. Nothing was removed; move its rows and drop it by hand',
+      { partitions: again },
+    );
+  }
   report.timings.prepare_ms += performance.now() - t0;
   if (!opts.dryRun) await opts.onPrepared?.(prepared.map((p) => p.name));
   if (opts.dryRun) {
@@ -322,12 +336,9 @@ async function retireOnce(
 ): Promise<Map<string, number>> {
   const timeout = Math.max(1, Math.round(opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
   try {
-    // one round trip; ingestion pauses from here: no row can reach these partitions until COMMIT
-    await client.query(
-      `BEGIN; SET LOCAL lock_timeout = ${timeout}; SELECT pg_advisory_xact_lock(${COMMIT_LOCK.toString()})`,
-    );
-    // commits since the summaries were read, if any, may have put late rows into these days
-    const late = await commitsSince(client, headBefore);
+    // one round trip; ingestion pauses from here: no row can reach these partitions until COMMIT. The
+    // commits since the summaries were read, if any, may have put late rows into these days.
+    const late = await lockAndReadCommitsSince(client, timeout, headBefore);
     for (const [j, p] of chunk.entries()) {
       const { from, to } = partitionRange(p.day);
       if (late.some((c) => c.min < to && c.max >= from)) {
@@ -353,18 +364,26 @@ async function ledgerHead(client: pg.ClientBase): Promise<number> {
   return rows[0]?.s ?? 0;
 }
 
-/** The occurred_at span of every commit after a ledger position (ISO strings compare as instants). */
-async function commitsSince(
+/**
+ * Begins the retire transaction, takes the commit lock (waiting at most timeoutMs) and returns the
+ * occurred_at span of every commit after a ledger position (ISO strings compare as instants): one
+ * round trip, simple protocol, both numbers are integers this module computed.
+ */
+async function lockAndReadCommitsSince(
   client: pg.ClientBase,
+  timeoutMs: number,
   afterSeq: number,
 ): Promise<{ min: string; max: string }[]> {
-  const { rows } = await client.query<{ min: string; max: string }>(
-    `SELECT to_char(min_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS min,
+  if (!Number.isSafeInteger(timeoutMs) || !Number.isSafeInteger(afterSeq)) {
+    throw new Error('lockAndReadCommitsSince: integers expected');
+  }
+  const results = (await client.query(
+    `BEGIN; SET LOCAL lock_timeout = ${timeoutMs}; SELECT pg_advisory_xact_lock(${COMMIT_LOCK.toString()});
+     SELECT to_char(min_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS min,
             to_char(max_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS max
-     FROM audit_commits WHERE first_seq > $1`,
-    [afterSeq],
-  );
-  return rows;
+     FROM audit_commits WHERE first_seq > ${afterSeq}`,
+  )) as unknown as pg.QueryResult<{ min: string; max: string }>[];
+  return results.at(-1)!.rows;
 }
 
 export async function listPartitions(db: pg.ClientBase | pg.Pool): Promise<string[]> {

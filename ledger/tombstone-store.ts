@@ -78,6 +78,19 @@ export function signTombstone(signer: CheckpointSigner, payload: TombstonePayloa
   return { payload, document: signDocument(signer, payload) };
 }
 
+/**
+ * Which of these partitions already have a recorded tombstone: a day dropped before whose partition
+ * was created again by hand. Retention refuses those rather than fail inside its retire transaction.
+ */
+export async function tombstonedPartitions(client: pg.ClientBase, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const { rows } = await client.query<{ partition_name: string }>(
+    'SELECT partition_name FROM audit_tombstones WHERE partition_name = ANY($1::text[]) ORDER BY 1',
+    [names],
+  );
+  return rows.map((r) => r.partition_name);
+}
+
 /** Inserts signed tombstones (one statement); returns their ids by partition. */
 export async function recordTombstones(
   client: pg.ClientBase,

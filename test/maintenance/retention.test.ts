@@ -384,3 +384,30 @@ describe('retention next to a long reader', () => {
     }
   });
 });
+
+describe('a day dropped before and whose partition was created again by hand', () => {
+  it('is refused with retention_refused naming the partition, before anything is removed', async () => {
+    await ensurePartitions(fx.db.pool, -33, 1);
+    await appendEvents(fx.db.pool, eventsOnDay(-33, 4, ZONES), fx.key);
+    const name = partitionOf(-33);
+    // its tombstone from the earlier drop (the same name is unique among tombstones)
+    await fx.db.pool.query(
+      `INSERT INTO audit_tombstones (partition_name, day, event_count, key_fingerprint, document, ids_pruned_at)
+       VALUES ($1, $2, 0, 'test', '{}', now())`,
+      [name, dayIso(-33).slice(0, 10)],
+    );
+    const tombstonesBefore = (await fx.db.pool.query('SELECT id FROM audit_tombstones')).rowCount;
+    try {
+      await expect(runRetention({ pool: fx.db.pool, signer: ck.signer }, options)).rejects.toMatchObject({
+        code: 'retention_refused',
+        message: expect.stringContaining(`${name} already has a tombstone`),
+      });
+      expect(await listPartitions(fx.db.pool)).toContain(name);
+      expect(await countIn(name)).toBe(4);
+      expect((await fx.db.pool.query('SELECT id FROM audit_tombstones')).rowCount).toBe(tombstonesBefore);
+    } finally {
+      await fx.db.pool.query('DELETE FROM audit_tombstones WHERE partition_name = $1', [name]);
+      await fx.db.pool.query(`DROP TABLE ${name}`);
+    }
+  });
+});
