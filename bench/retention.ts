@@ -6,7 +6,8 @@
 //            in one transaction under the commit lock);
 //   delete:  DELETE of the same rows from a copy of the ledger: one unpartitioned table with the same
 //            indexes, the design that retention by DELETE implies;
-//   export:  `ledgerhub export` of the remaining days to a directory, NDJSON.gz + OCSF Parquet;
+//   export:  `ledgerhub export` of the remaining days to a directory, NDJSON.gz + OCSF Parquet, run as
+//            the export CronJob runs it (compiled CLI, the image's Node options and role flags);
 //   verify:  `ledgerhub verify` of the remaining ledger (chains, HMACs, tombstones, checkpoints), on
 //            two threads as the command runs it by default.
 // Tombstone preparation, id-registry pruning and the freeing of disk space on both sides (the DROP of
@@ -15,7 +16,8 @@
 //
 // Last line: bench:retention rows=<N> drop_s=<..> delete_s=<..> drop_speedup=<delete/drop>
 //            export_eps=<..> verify_eps=<..>
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -26,12 +28,13 @@ import {
 } from '../ledger/checkpoint-key.ts';
 import { writeCheckpoint } from '../ledger/checkpoint-store.ts';
 import { connectClient, createPool } from '../ledger/db.ts';
-import { runExport } from '../ledger/export.ts';
-import { FileDestination } from '../ledger/export-destination.ts';
+import type { ExportReport } from '../ledger/export.ts';
 import { TrustedKeys } from '../ledger/integrity-signature.ts';
 import { runRetention } from '../ledger/retention.ts';
+import { IMAGE_ENV, IMAGE_NODE_OPTIONS, ROLE_NODE_FLAGS } from '../ledger/runtime/node-options.ts';
 import { hmacKeyFromBytes } from '../ledger/stream-codec.ts';
 import { verifyLedger } from '../ledger/verify-store.ts';
+import type { LocalStack } from '../test/support/local-services.ts';
 import { benchArgs, benchStack, progress, result } from './harness.ts';
 import { loadLedger } from './ledger-data.ts';
 
@@ -40,13 +43,16 @@ const N = Number(args.events);
 const DAYS = Number(args.days);
 const DROP_DAYS = Number(args['drop-days']);
 const DAY_MS = 86_400_000;
+/** USER_HZ: /proc's CPU times are in these ticks per second on Linux. */
+const CLOCK_TICKS = 100;
 
 async function main() {
   const stack = await benchStack();
   const pool = createPool({ databaseUrl: stack.databaseUrl, dbMaxConns: 6 });
   const admin = await connectClient({ databaseUrl: stack.databaseUrl, applicationName: 'bench-retention' });
   const key = hmacKeyFromBytes(Buffer.alloc(32, 7));
-  const signer = checkpointSigner(parseCheckpointPrivateKey(generateCheckpointKeyPair().privateKeyPem));
+  const keyPem = generateCheckpointKeyPair().privateKeyPem;
+  const signer = checkpointSigner(parseCheckpointPrivateKey(keyPem));
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   const first = today - DAYS * DAY_MS;
   const zones = Array.from({ length: Number(args.zones) }, (_, i) => `zone-bench-${i}`);
@@ -80,7 +86,15 @@ async function main() {
   progress('retention: dropping by partition');
   const retention = await runRetention(
     { pool, signer },
-    { ceilingDays: DAYS - DROP_DAYS, partitionAheadDays: 7, pruneBatch: 50_000 },
+    {
+      ceilingDays: DAYS - DROP_DAYS,
+      partitionAheadDays: 7,
+      pruneBatch: 50_000,
+      // the timed retire starts from a checkpoint, as the DELETE does below
+      onPrepared: async () => {
+        await admin.query('CHECKPOINT');
+      },
+    },
   );
   const dropped = retention.dropped.reduce((s, d) => s + d.event_count, 0);
   const dropS = retention.timings.drop_ms / 1000;
@@ -92,6 +106,7 @@ async function main() {
   );
 
   progress('DELETE of the same rows from the copy');
+  await admin.query('CHECKPOINT');
   const d0 = performance.now();
   const deleted = await admin.query('DELETE FROM bench_delete_copy WHERE occurred_at < $1', [dropBoundary]);
   const deleteS = (performance.now() - d0) / 1000;
@@ -103,25 +118,14 @@ async function main() {
   progress(`  (VACUUM to reclaim them: ${((performance.now() - v0) / 1000).toFixed(2)} s more)`);
   await admin.query('DROP TABLE bench_delete_copy');
 
-  progress('export of the remaining days to a directory (NDJSON.gz + Parquet)');
+  progress('export of the remaining days to a directory (NDJSON.gz + Parquet), as the CronJob runs it');
   const dir = mkdtempSync(join(tmpdir(), 'lh-bench-export-'));
-  const e0 = performance.now();
-  const exported = await runExport(
-    { pool, destination: new FileDestination(dir), signer },
-    {
-      formats: ['ndjson', 'parquet'],
-      prefix: 'audit/',
-      graceSecs: 0,
-      maxHours: 100_000,
-      maxObjectEvents: 200_000,
-      gzipLevel: 4,
-      onProgress: () => {},
-    },
-  );
-  const exportS = (performance.now() - e0) / 1000;
-  const exportEps = exported.events / exportS;
+  const exported = await exportAsDeployed(stack, keyPem, dir);
+  const exportEps = exported.events / (exported.duration_ms / 1000);
   progress(
-    `  ${exported.events} events in ${exported.hours.length} hours, ${exported.objects_written} objects, ${exportS.toFixed(1)} s`,
+    `  ${exported.events} events in ${exported.hours} hours, ${exported.objects_written} objects, ` +
+      `${(exported.duration_ms / 1000).toFixed(1)} s; CPU ${exported.cpuUsPerEvent.toFixed(1)} µs per event ` +
+      `(all threads), peak RSS ${exported.peakRssMb} MB`,
   );
   rmSync(dir, { recursive: true, force: true });
 
@@ -150,6 +154,74 @@ async function main() {
     export_eps: Math.round(exportEps),
     verify_eps: Math.round(verifyEps),
   });
+}
+
+/**
+ * `ledgerhub export` in a child process exactly as the export CronJob runs it: the compiled CLI, the
+ * image's Node options and the role's node flags (BENCH_EXPORT_NODE_ARGS overrides them), the image's
+ * environment, the maintainer role. Its own report gives the duration (process start-up excluded);
+ * CPU and peak RSS come from /proc.
+ */
+async function exportAsDeployed(stack: LocalStack, keyPem: string, dir: string) {
+  execFileSync(process.execPath, ['scripts/build.ts'], { stdio: 'ignore' });
+  const nodeArgs = (
+    process.env.BENCH_EXPORT_NODE_ARGS ?? `${IMAGE_NODE_OPTIONS} ${ROLE_NODE_FLAGS.export?.join(' ') ?? ''}`
+  )
+    .split(' ')
+    .filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli/ledgerhub.js', 'export', '--json'], {
+    env: {
+      ...process.env,
+      ...IMAGE_ENV,
+      DATABASE_URL: stack.databaseUrl,
+      REDIS_URL: stack.redisUrl,
+      LEDGERHUB_DB_ROLE: 'ledgerhub_maintainer',
+      LEDGERHUB_CHECKPOINT_KEY: keyPem,
+      AUDIT_EXPORT_DIR: dir,
+      AUDIT_EXPORT_GRACE_SECS: '0',
+      AUDIT_EXPORT_MAX_HOURS: '100000',
+      AUDIT_EXPORT_GZIP_LEVEL: '4',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  // its progress (a line per hour) is kept for a failure only
+  const stderr: string[] = [];
+  child.stderr.on('data', (d: Buffer) => {
+    stderr.push(d.toString());
+    if (stderr.length > 40) stderr.shift();
+  });
+  let peakRssKb = 0;
+  let cpuTicks = 0;
+  const sample = () => {
+    try {
+      const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (hwm) peakRssKb = Math.max(peakRssKb, Number(hwm[1]));
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      cpuTicks = Number(stat[11]) + Number(stat[12]);
+    } catch {
+      // the process has exited
+    }
+  };
+  const timer = setInterval(sample, 100);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearInterval(timer);
+  if (code !== 0) throw new Error(`ledgerhub export exited with ${code}:\n${stderr.join('')}`);
+  const [report] = JSON.parse(stdout) as ExportReport[];
+  if (!report) throw new Error('ledgerhub export printed no report');
+  return {
+    events: report.events,
+    hours: report.hours.length,
+    objects_written: report.objects_written,
+    duration_ms: report.duration_ms,
+    // the last sample before exit: start-up and the last 100 ms are in or out by a few percent
+    cpuUsPerEvent: ((cpuTicks / CLOCK_TICKS) * 1e6) / report.events,
+    peakRssMb: Math.round(peakRssKb / 1024),
+  };
 }
 
 /** audit_events' columns and indexes on one unpartitioned table, filled with all of its rows. */

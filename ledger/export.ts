@@ -5,13 +5,15 @@
 // COPY, each object is written with If-None-Match (never overwriting) before its signed manifest, and
 // the watermark moves only once every object of the batch is durable. Writes overlap the encoding of
 // the next hour. New checkpoints and tombstones are exported beside the objects.
+import { availableParallelism } from 'node:os';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { CheckpointSigner } from './checkpoint-key.ts';
 import type { ExportFormatName } from './config/maintenance.ts';
 import { Errors, LedgerhubError } from './errors.ts';
 import { type ExportDestination, FileDestination } from './export-destination.ts';
-import { encodeNdjsonGzAsync } from './export-ndjson.ts';
+import type { EncodedUnit } from './export-encode.ts';
+import { ExportEncoders } from './export-encoders.ts';
 import {
   type CommitHour,
   checkpointKey,
@@ -24,6 +26,7 @@ import {
   planUnits,
   tombstoneKey,
 } from './export-plan.ts';
+import { CopyUnitSplitter } from './export-split.ts';
 import {
   advanceEvidence,
   completeUnits,
@@ -33,16 +36,10 @@ import {
   type WrittenObject,
 } from './export-watermark.ts';
 import type { MaintenanceMetrics } from './integrity-metrics.ts';
-import {
-  copyRowsOut,
-  EXPORT_COPY_COLUMNS,
-  type ExportRow,
-  exportRowFromFields,
-} from './integrity-row-stream.ts';
+import { copyChunksOut, EXPORT_COPY_COLUMNS } from './integrity-row-stream.ts';
 import { recordMaintenanceRun } from './integrity-self-audit.ts';
 import { signDocument } from './integrity-signature.ts';
-import { manifestPayload, zoneRuns } from './manifest.ts';
-import { encodeOcsfParquet } from './parquet-ocsf.ts';
+import { manifestPayload } from './manifest.ts';
 import { sha256Hex } from './s3-sigv4.ts';
 import type { HmacKey } from './stream-codec.ts';
 
@@ -50,8 +47,10 @@ import type { HmacKey } from './stream-codec.ts';
 const EXPORT_LOCK_CLASS = 0x4c48_4558; // "LHEX"
 /** Events (ledger_seq values) planned per batch: one saved plan, one COPY, one completing transaction. */
 const BATCH_EVENTS = 100_000;
-/** Units whose objects may be in flight while the next are encoded (bounds memory). */
+/** Units being encoded or written while the COPY reads on (bounds memory). */
 const UNITS_IN_FLIGHT = 4;
+/** Encoding threads by default: the COPY, Postgres and the writes keep the rest of a small node busy. */
+export const DEFAULT_ENCODE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
 export interface ExportOptions {
   formats: ExportFormatName[];
@@ -60,6 +59,8 @@ export interface ExportOptions {
   maxHours: number;
   maxObjectEvents: number;
   gzipLevel: number;
+  /** Threads that parse and encode units (0: on the main thread); DEFAULT_ENCODE_THREADS if unset. */
+  encodeThreads?: number;
   dryRun?: boolean;
   selfAudit?: { redis: Redis; stream: string; hmacKey: HmacKey | null; zone: string };
   onProgress?: (line: string) => void;
@@ -165,38 +166,45 @@ async function exportLocked(
   const lastComplete = hourStart(clock[0]!.now_ms - opts.graceSecs * 1000) - HOUR_MS;
 
   let hoursLeft = opts.maxHours;
-  while (hoursLeft > 0) {
-    const resumed = wm.pending !== null;
-    const units =
-      wm.pending ??
-      planUnits(await commitHours(client, wm.lastSeq, lastComplete), wm, {
-        lastComplete,
-        maxHours: hoursLeft,
-        maxObjectEvents: opts.maxObjectEvents,
-        batchEvents: BATCH_EVENTS,
-      });
-    if (units.length === 0) break;
-    hoursLeft -= new Set(units.map((u) => u.hourMs)).size;
-    if (opts.dryRun) {
-      await describeDryRun(client, units, report, say);
-      const last = units.at(-1)!;
-      wm.lastHourMs = last.hourMs;
-      wm.lastSeq = last.lastSeq;
-      continue;
+  // started with the first batch to write, ended with the run
+  let encoders: ExportEncoders | null = null;
+  try {
+    while (hoursLeft > 0) {
+      const resumed = wm.pending !== null;
+      const units =
+        wm.pending ??
+        planUnits(await commitHours(client, wm.lastSeq, lastComplete), wm, {
+          lastComplete,
+          maxHours: hoursLeft,
+          maxObjectEvents: opts.maxObjectEvents,
+          batchEvents: BATCH_EVENTS,
+        });
+      if (units.length === 0) break;
+      hoursLeft -= new Set(units.map((u) => u.hourMs)).size;
+      if (opts.dryRun) {
+        await describeDryRun(client, units, report, say);
+        const last = units.at(-1)!;
+        wm.lastHourMs = last.hourMs;
+        wm.lastSeq = last.lastSeq;
+        continue;
+      }
+      if (resumed) say(`resuming ${units.length} planned object(s) from an interrupted run`);
+      else await savePending(client, wm, units);
+      const t0 = performance.now();
+      encoders ??= new ExportEncoders(opts.encodeThreads ?? DEFAULT_ENCODE_THREADS);
+      const written = await writeUnits(client, deps, opts, encoders, units, report);
+      await deps.destination.flush();
+      await completeUnits(client, wm, units.at(-1)!, written);
+      deps.metrics?.exportDuration.observe((performance.now() - t0) / 1000);
+      for (const h of hoursOf(units, written)) {
+        report.hours.push(h);
+        report.events += h.events;
+        deps.metrics?.exportEvents.inc(h.events);
+        say(`exported ${h.hour}: ${h.events} event(s) in ${h.objects.length} object(s)`);
+      }
     }
-    if (resumed) say(`resuming ${units.length} planned object(s) from an interrupted run`);
-    else await savePending(client, wm, units);
-    const t0 = performance.now();
-    const written = await writeUnits(client, deps, opts, units, report);
-    await deps.destination.flush();
-    await completeUnits(client, wm, units.at(-1)!, written);
-    deps.metrics?.exportDuration.observe((performance.now() - t0) / 1000);
-    for (const h of hoursOf(units, written)) {
-      report.hours.push(h);
-      report.events += h.events;
-      deps.metrics?.exportEvents.inc(h.events);
-      say(`exported ${h.hour}: ${h.events} event(s) in ${h.objects.length} object(s)`);
-    }
+  } finally {
+    await encoders?.close();
   }
   report.backlog_hours = Math.max(0, Math.round((lastComplete - (wm.lastHourMs ?? lastComplete)) / HOUR_MS));
   deps.metrics?.exportBacklogHours.set(report.backlog_hours);
@@ -291,55 +299,52 @@ function hoursOf(units: ExportUnit[], written: WrittenObject[]): ExportedHour[] 
 }
 
 /**
- * Streams the batch's rows in commit order with one COPY, hands each unit's rows to encoding as soon
- * as the unit is complete, and writes its objects while later units are read and encoded.
+ * Streams the batch's rows in commit order with one COPY, hands each unit's COPY text to the encoding
+ * threads as soon as the unit is complete, and writes its objects while later units are read and
+ * encoded.
  */
 async function writeUnits(
   client: pg.ClientBase,
   deps: ExportDeps,
   opts: ExportOptions,
+  encoders: ExportEncoders,
   units: ExportUnit[],
   report: ExportReport,
 ): Promise<WrittenObject[]> {
   const written: WrittenObject[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
-  let i = 0;
-  let rows: ExportRow[] = [];
-  const finish = () => {
-    const unit = units[i]!;
-    const unitRows = rows;
-    rows = [];
-    i++;
+  const settings = { formats: opts.formats, gzipLevel: opts.gzipLevel };
+  const splitter = new CopyUnitSplitter(units, (i, text) => {
     // after a failed write the rest of the batch is still read (the COPY must run to its end) but not written
-    if (unitRows.length === 0 || failure !== null) return;
-    const p = writeUnit(deps, opts, unit, unitRows, report).then(
-      (objects) => {
-        written.push(...objects);
-      },
-      (err: unknown) => {
-        failure ??= err;
-      },
-    );
+    if (text.length === 0 || failure !== null) return;
+    const unit = units[i]!;
+    const p = encoders
+      .encode(text, settings)
+      .then((encoded) => writeUnit(deps, opts, unit, encoded, report))
+      .then(
+        (objects) => {
+          written.push(...objects);
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      );
     const tracked = p.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
-  };
+  });
   const first = units[0]!.afterSeq;
   const last = units.at(-1)!.lastSeq;
-  await copyRowsOut(
+  await copyChunksOut(
     client,
     `SELECT ${EXPORT_COPY_COLUMNS} FROM audit_events
      WHERE ledger_seq > ${first} AND ledger_seq <= ${last}${await occurredWindow(client, first, last)} ORDER BY ledger_seq`,
-    (f) => {
-      const row = exportRowFromFields(f);
-      while (row.ledger_seq > units[i]!.lastSeq) finish();
-      rows.push(row);
-    },
+    (chunk) => splitter.push(chunk),
     async () => {
       while (inFlight.size >= UNITS_IN_FLIGHT) await Promise.race(inFlight);
     },
   );
-  while (i < units.length) finish();
+  splitter.end();
   await Promise.all(inFlight);
   if (failure) throw failure;
   return written;
@@ -357,24 +362,17 @@ async function occurredWindow(client: pg.ClientBase, afterSeq: number, lastSeq: 
   return ` AND occurred_at >= ${client.escapeLiteral(lo)} AND occurred_at <= ${client.escapeLiteral(hi)}`;
 }
 
-/** Encodes one unit in every format and writes each object, then its manifest. */
+/** Writes one encoded unit's objects, each before its signed manifest. */
 async function writeUnit(
   deps: ExportDeps,
   opts: ExportOptions,
   unit: ExportUnit,
-  rows: ExportRow[],
+  encoded: EncodedUnit,
   report: ExportReport,
 ): Promise<WrittenObject[]> {
-  const zones = zoneRuns(rows);
-  // gzip runs on the thread pool while Parquet encodes here
-  const encoded = opts.formats.map((format) =>
-    format === 'ndjson'
-      ? encodeNdjsonGzAsync(rows, opts.gzipLevel)
-      : Promise.resolve(encodeOcsfParquet(rows)),
-  );
   return Promise.all(
-    opts.formats.map(async (format, i) => {
-      const body = await encoded[i]!;
+    encoded.objects.map(async (object) => {
+      const { format, body } = object;
       const key = objectKey(opts.prefix, unit.hourMs, unit.part, unit.parts, format);
       const manifest = manifestPayload(
         {
@@ -386,9 +384,9 @@ async function writeUnit(
           afterSeq: unit.afterSeq,
           lastSeq: unit.lastSeq,
         },
-        rows,
-        zones,
-        body,
+        encoded.events,
+        encoded.zones,
+        object,
       );
       const manifestText = `${JSON.stringify(signDocument(deps.signer!, manifest), null, 2)}\n`;
       // the object first, then its manifest: a manifest never points at an object that was not written
@@ -407,7 +405,7 @@ async function writeUnit(
         hourMs: unit.hourMs,
         afterSeq: unit.afterSeq,
         lastSeq: unit.lastSeq,
-        events: rows.length,
+        events: encoded.events,
         sha256: manifest.object_sha256,
         bytes: body.length,
         manifest: manifestText,

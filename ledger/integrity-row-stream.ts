@@ -101,6 +101,28 @@ export async function copyRowsOut(
   afterChunk?: () => Promise<void> | void,
   settings: Record<string, string> = {},
 ): Promise<number> {
+  const rows = new CopyTextRows();
+  let n = 0;
+  const count = (f: Fields) => {
+    n++;
+    onRow(f);
+  };
+  await copyChunksOut(client, query, (chunk) => rows.push(chunk, count), afterChunk, settings);
+  rows.end(count);
+  return n;
+}
+
+/**
+ * Runs `COPY (<query>) TO STDOUT` (text format, timestamps in UTC) and hands over its output as it
+ * arrives: chunks of whole and partial lines, in order. Same `afterChunk` and `settings` as copyRowsOut.
+ */
+export async function copyChunksOut(
+  client: pg.ClientBase,
+  query: string,
+  onChunk: (chunk: Buffer) => void,
+  afterChunk?: () => Promise<void> | void,
+  settings: Record<string, string> = {},
+): Promise<void> {
   // timestamps print in UTC on this connection for the COPY, then the session setting is restored
   const { rows: tz } = await client.query<{ tz: string }>("SELECT current_setting('TimeZone') AS tz");
   const names = Object.keys(settings);
@@ -109,18 +131,10 @@ export async function copyRowsOut(
   await client.query(`SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'${extra}`);
   try {
     const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
-    const rows = new CopyTextRows();
-    let n = 0;
-    const count = (f: Fields) => {
-      n++;
-      onRow(f);
-    };
     for await (const chunk of stream) {
-      rows.push(chunk as Buffer, count);
+      onChunk(chunk as Buffer);
       if (afterChunk) await afterChunk();
     }
-    rows.end(count);
-    return n;
   } finally {
     const reset = names.map((k) => `; RESET ${k}`).join('');
     await client

@@ -46,11 +46,21 @@ export function zoneRuns(rows: ExportRow[]): ManifestZone[] {
   return summary.zones();
 }
 
+/** The object a manifest describes: its size and SHA-256 (hex). */
+export interface ManifestObject {
+  bytes: number;
+  sha256: string;
+}
+
+export function objectDigest(body: Buffer): ManifestObject {
+  return { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+}
+
 export function manifestPayload(
   input: ManifestInput,
-  rows: ExportRow[],
+  eventCount: number,
   zones: ManifestZone[],
-  object: Buffer,
+  object: ManifestObject,
 ): ManifestPayload {
   return {
     type: 'ledgerhub.export.manifest',
@@ -62,9 +72,9 @@ export function manifestPayload(
     part: input.part,
     parts: input.parts,
     ledger_seq: { after: input.afterSeq, last: input.lastSeq },
-    event_count: rows.length,
-    object_sha256: createHash('sha256').update(object).digest('hex'),
-    object_bytes: object.length,
+    event_count: eventCount,
+    object_sha256: object.sha256,
+    object_bytes: object.bytes,
     zones,
   };
 }

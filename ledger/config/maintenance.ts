@@ -125,8 +125,8 @@ export const exportKeys = {
     doc: 'Hours exported per run at most (catch-up continues on the next run).',
   }),
   exportMaxObjectEvents: intKey('AUDIT_EXPORT_MAX_OBJECT_EVENTS', 1, 5_000_000, {
-    default: 200_000,
-    doc: 'Events per object at most; a busier hour is split into numbered parts (bounds memory).',
+    default: 20_000,
+    doc: "Events per object at most; a busier hour is split into numbered parts. Bounds memory: an encoding thread needs about 7 times the unit's size (384 MB of heap holds 40,000 events of 1.5 KB); lower it for large events.",
   }),
   exportGzipLevel: intKey('AUDIT_EXPORT_GZIP_LEVEL', 1, 9, {
     default: 4,

@@ -6,12 +6,13 @@
 //   heap lazily towards a quarter of the machine's memory before collecting.
 // - 8 MB semi-spaces: a batch lives across a few scavenges, and with 2 MB most of it was copied and
 //   promoted, then marked again; bench:ingest worker CPU -10%, peak RSS +5 MB (2 -> 8 MB).
-// - Single-threaded GC for the worker only: it keeps two threads and Postgres busy on a pod with one
-//   or two cores, where V8's parallel and concurrent GC helpers only add coordination to work the
-//   mutator threads could do themselves. Measured on bench:ingest (2 cores): worker CPU per event
-//   63 -> 50 µs. Not for export and verify, which leave a core idle while Postgres streams rows
-//   (bench:retention export 45k -> 36k events/s with it). NODE_OPTIONS refuses this V8 flag, so the
-//   worker's container runs node with it as its command.
+// - Single-threaded GC for the worker and export: each keeps its threads and Postgres busy on a pod
+//   with one or two cores, where V8's parallel and concurrent GC helpers only add coordination to work
+//   the mutator threads could do themselves. bench:ingest (2 cores): worker CPU per event 63 -> 50 µs.
+//   Export encodes on two threads of its own (each with its own heap), so its helpers competed with
+//   them too. Not for verify, which leaves a core idle while Postgres streams rows (verify 147k ->
+//   129k events/s with it). NODE_OPTIONS refuses this V8 flag, so those containers run node with it
+//   as their command.
 // - Two malloc arenas: glibc otherwise gives every thread (main, classification thread, libuv and
 //   V8 platform threads) its own arena, each holding freed buffers; ~10-20 MB of RSS less.
 export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=8 --max-old-space-size=128';
@@ -20,5 +21,6 @@ export const IMAGE_CLI = '/app/dist/cli/ledgerhub.js';
 /** Node flags by role, for roles that need any (passed on node's command line, before the CLI). */
 export const ROLE_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   worker: ['--single-threaded-gc'],
+  export: ['--single-threaded-gc'],
 };
 export const IMAGE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };

@@ -64,7 +64,7 @@ const s3Destination = () =>
   new S3Destination({ endpoint: s3.url, bucket: 'audit-archive', region: 'us-east-1', credentials: CREDS });
 const exportTo = (
   destination: ExportDestination,
-  extra: { dryRun?: boolean; maxObjectEvents?: number } = {},
+  extra: { dryRun?: boolean; maxObjectEvents?: number; encodeThreads?: number } = {},
 ) =>
   runExport(
     { pool: fx.db.pool, destination, signer: ck.signer },
@@ -115,6 +115,23 @@ describe('export to a directory', () => {
     const parquet = await decodeOcsfParquet(readFileSync(join(dir, keys[2]!)));
     expect(ndjson.map((r) => r.id)).toEqual(parquet.map((r) => r.id));
     expect(ndjson).toHaveLength(60);
+  });
+
+  it('writes the same bytes whether units are encoded on threads or on the main thread', async () => {
+    const dirs = [0, 2].map(() => mkdtempSync(join(tmpdir(), 'lh-export-threads-')));
+    try {
+      // small objects, so the hour's units spread over both threads
+      for (const [i, threads] of [0, 2].entries())
+        await exportTo(new FileDestination(dirs[i]!), { maxObjectEvents: 7, encodeThreads: threads });
+      const [inline, threaded] = await Promise.all(dirs.map((d) => new FileDestination(d).list('')));
+      expect(inline!.filter((k) => k.endsWith('.parquet')).length).toBeGreaterThan(2);
+      expect(threaded).toEqual(inline);
+      for (const key of inline!) {
+        expect(readFileSync(join(dirs[1]!, key)).equals(readFileSync(join(dirs[0]!, key))), key).toBe(true);
+      }
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('maps rows to OCSF Authorization Activity as Caracal does, in ZSTD-compressed pages', async () => {

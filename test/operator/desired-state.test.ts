@@ -139,7 +139,7 @@ describe('policy objects', () => {
     ]);
   });
 
-  it('runs the worker as node --single-threaded-gc on the CLI; every other role through the image entrypoint', () => {
+  it('runs the worker and export as node --single-threaded-gc on the CLI; every other role through the image entrypoint', () => {
     const commands = objects
       .filter((o) => o.kind === 'Deployment' || o.kind === 'CronJob')
       .flatMap((o) => podOf(o).containers.map((c: Json) => [c.name, c.command ?? null]));
@@ -149,7 +149,7 @@ describe('policy objects', () => {
       api: null,
       sweeper: null,
       retention: null,
-      export: null,
+      export: ['node', '--single-threaded-gc', IMAGE_CLI],
       verify: null,
     });
   });

@@ -1,0 +1,145 @@
+// The export's encoding threads: units of COPY text go to the least busy thread and come back as
+// encoded objects, so parsing, gzip and Parquet run beside the COPY instead of on its thread.
+import { Worker } from 'node:worker_threads';
+import type { ExportFormatName } from './config/maintenance.ts';
+import { type EncodedUnit, type EncodeSettings, encodeUnit } from './export-encode.ts';
+import type { ManifestZone } from './manifest.ts';
+
+export interface EncodeJob {
+  id: number;
+  /** COPY text of the unit's rows; transferred to the thread. */
+  text: ArrayBuffer;
+  settings: EncodeSettings;
+}
+
+export type EncodeReply =
+  | {
+      id: number;
+      events: number;
+      zones: ManifestZone[];
+      objects: { format: ExportFormatName; sha256: string; bytes: number; body: ArrayBuffer }[];
+    }
+  | { id: number; error: string };
+
+/** An ArrayBuffer holding exactly these bytes and nothing else (a copy unless the view is the whole). */
+export function ownedArrayBuffer(b: Uint8Array): ArrayBuffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) {
+    return b.buffer;
+  }
+  return new Uint8Array(b).buffer;
+}
+
+/**
+ * Heap of an encoding thread. A unit needs about 7 times its COPY text at its peak (the text as a
+ * string, the rows, the NDJSON text, Parquet's columns): 384 MB holds a 20,000-event unit of 1.5 KB
+ * events with room to spare, and two threads stay inside the export Job's 1 GiB limit.
+ */
+const ENCODE_THREAD_OLD_SPACE_MB = 384;
+/** Young generation: a unit's short-lived strings die young instead of being promoted (RSS +30 MB). */
+const ENCODE_THREAD_YOUNG_SPACE_MB = 32;
+
+interface Pending {
+  resolve: (u: EncodedUnit) => void;
+  reject: (err: Error) => void;
+  textBytes: number;
+}
+
+class EncodeThread {
+  readonly worker: Worker;
+  readonly pending = new Map<number, Pending>();
+  failure: Error | null = null;
+
+  constructor(entry: URL, oldSpaceMb: number) {
+    this.worker = new Worker(entry, {
+      resourceLimits: {
+        maxOldGenerationSizeMb: oldSpaceMb,
+        maxYoungGenerationSizeMb: Math.min(ENCODE_THREAD_YOUNG_SPACE_MB, oldSpaceMb),
+      },
+    });
+    this.worker.on('message', (reply: EncodeReply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if ('error' in reply) {
+        p.reject(new Error(`export encoding: ${reply.error}`));
+        return;
+      }
+      p.resolve({
+        events: reply.events,
+        zones: reply.zones,
+        objects: reply.objects.map((o) => ({ ...o, body: Buffer.from(o.body) })),
+      });
+    });
+    this.worker.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_OUT_OF_MEMORY') return this.#fail(err);
+      const largest = Math.max(0, ...[...this.pending.values()].map((p) => p.textBytes));
+      this.#fail(
+        new Error(
+          `export encoding ran out of memory (a thread's heap is ${oldSpaceMb} MB) on a unit of up to ` +
+            `${(largest / 1e6).toFixed(1)} MB of COPY text: lower AUDIT_EXPORT_MAX_OBJECT_EVENTS`,
+          { cause: err },
+        ),
+      );
+    });
+    this.worker.on('exit', (code) =>
+      this.#fail(new Error(`export encoding thread exited with code ${code}`)),
+    );
+  }
+
+  #fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+  }
+}
+
+/**
+ * Encodes units on `threads` worker threads (0: on the calling thread, synchronously), each with a heap
+ * of oldSpaceMb. close() ends the threads; a thread that fails (out of memory, say) fails its pending
+ * units and every later one, so the run stops and its watermark stays where it was.
+ */
+export class ExportEncoders {
+  readonly #threads: EncodeThread[];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(threads: number, { oldSpaceMb = ENCODE_THREAD_OLD_SPACE_MB }: { oldSpaceMb?: number } = {}) {
+    // the same extension as this module: .ts when run from source, .js from the compiled build
+    const entry = new URL(
+      `./export-encode-thread${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
+      import.meta.url,
+    );
+    this.#threads = Array.from({ length: threads }, () => new EncodeThread(entry, oldSpaceMb));
+  }
+
+  /** `text` must own its whole ArrayBuffer (it is transferred and no longer usable here). */
+  encode(text: Buffer, settings: EncodeSettings): Promise<EncodedUnit> {
+    if (this.#closed) return Promise.reject(new Error('export encoders are closed'));
+    if (this.#threads.length === 0) {
+      try {
+        return Promise.resolve(encodeUnit(text, settings));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
+    const thread = this.#threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    if (thread.failure) return Promise.reject(thread.failure);
+    const id = this.#nextId++;
+    return new Promise<EncodedUnit>((resolve, reject) => {
+      thread.pending.set(id, { resolve, reject, textBytes: text.length });
+      const job: EncodeJob = { id, text: ownedArrayBuffer(text), settings };
+      thread.worker.postMessage(job, [job.text]);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(
+      this.#threads.map((t) => {
+        t.failure ??= new Error('export encoders are closed');
+        return t.worker.terminate();
+      }),
+    );
+  }
+}
