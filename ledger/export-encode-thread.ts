@@ -8,7 +8,7 @@ parentPort?.on('message', (job: EncodeJob) => {
   let reply: EncodeReply;
   const transfer: ArrayBuffer[] = [];
   try {
-    const unit = encodeUnit(Buffer.from(job.text), job.settings);
+    const unit = encodeUnit(Buffer.from(job.text), job.range, job.settings);
     reply = {
       id: job.id,
       events: unit.events,

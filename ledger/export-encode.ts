@@ -22,8 +22,14 @@ export interface EncodeSettings {
   gzipLevel: number;
 }
 
+/** The commit-order range (after, last] a unit covers: every row must lie in it. */
+export interface UnitRange {
+  afterSeq: number;
+  lastSeq: number;
+}
+
 /** Rows of COPY text (`EXPORT_COPY_COLUMNS`, text format, UTC timestamps). */
-export function exportRowsFromCopyText(text: Buffer): ExportRow[] {
+function exportRowsFromCopyText(text: Buffer): ExportRow[] {
   const rows: ExportRow[] = [];
   const lines = new CopyTextRows();
   const add = (f: (string | null)[]) => rows.push(exportRowFromFields(f));
@@ -32,7 +38,7 @@ export function exportRowsFromCopyText(text: Buffer): ExportRow[] {
   return rows;
 }
 
-export function encodeRows(rows: ExportRow[], { formats, gzipLevel }: EncodeSettings): EncodedUnit {
+function encodeRows(rows: ExportRow[], { formats, gzipLevel }: EncodeSettings): EncodedUnit {
   return {
     events: rows.length,
     zones: zoneRuns(rows),
@@ -43,6 +49,17 @@ export function encodeRows(rows: ExportRow[], { formats, gzipLevel }: EncodeSett
   };
 }
 
-export function encodeUnit(text: Buffer, settings: EncodeSettings): EncodedUnit {
-  return encodeRows(exportRowsFromCopyText(text), settings);
+/**
+ * Parses and encodes a unit's COPY text. A row outside the unit's range (the text was cut on the wrong
+ * column, say) fails the unit rather than land in the wrong object under a valid signature.
+ */
+export function encodeUnit(text: Buffer, range: UnitRange, settings: EncodeSettings): EncodedUnit {
+  const rows = exportRowsFromCopyText(text);
+  const stray = rows.find((r) => !(r.ledger_seq > range.afterSeq && r.ledger_seq <= range.lastSeq));
+  if (stray) {
+    throw new Error(
+      `event ${stray.id} has ledger_seq ${stray.ledger_seq}, outside its unit's (${range.afterSeq}, ${range.lastSeq}]`,
+    );
+  }
+  return encodeRows(rows, settings);
 }

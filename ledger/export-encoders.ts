@@ -2,13 +2,14 @@
 // encoded objects, so parsing, gzip and Parquet run beside the COPY instead of on its thread.
 import { Worker } from 'node:worker_threads';
 import type { ExportFormatName } from './config/maintenance.ts';
-import { type EncodedUnit, type EncodeSettings, encodeUnit } from './export-encode.ts';
+import { type EncodedUnit, type EncodeSettings, encodeUnit, type UnitRange } from './export-encode.ts';
 import type { ManifestZone } from './manifest.ts';
 
 export interface EncodeJob {
   id: number;
   /** COPY text of the unit's rows; transferred to the thread. */
   text: ArrayBuffer;
+  range: UnitRange;
   settings: EncodeSettings;
 }
 
@@ -30,9 +31,10 @@ export function ownedArrayBuffer(b: Uint8Array): ArrayBuffer {
 }
 
 /**
- * Heap of an encoding thread. A unit needs about 7 times its COPY text at its peak (the text as a
- * string, the rows, the NDJSON text, Parquet's columns): 384 MB holds a 20,000-event unit of 1.5 KB
- * events with room to spare, and two threads stay inside the export Job's 1 GiB limit.
+ * Heap of an encoding thread by default (AUDIT_EXPORT_THREAD_HEAP_MB). A unit needs about 7 times its
+ * COPY text at its peak (the text as a string, the rows, the NDJSON text, Parquet's columns): 384 MB
+ * held 40,000 events of 1.5 KB and not 60,000. Two threads, the main thread's 128 MB and the units in
+ * flight stay inside the export Job's default 1.5 GiB limit.
  */
 const ENCODE_THREAD_OLD_SPACE_MB = 384;
 /** Young generation: a unit's short-lived strings die young instead of being promoted (RSS +30 MB). */
@@ -70,13 +72,17 @@ class EncodeThread {
         objects: reply.objects.map((o) => ({ ...o, body: Buffer.from(o.body) })),
       });
     });
+    // a reply that cannot be deserialised would otherwise leave its unit pending for ever
+    this.worker.on('messageerror', (err) => this.#fail(err));
     this.worker.on('error', (err) => {
       if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_OUT_OF_MEMORY') return this.#fail(err);
       const largest = Math.max(0, ...[...this.pending.values()].map((p) => p.textBytes));
       this.#fail(
         new Error(
           `export encoding ran out of memory (a thread's heap is ${oldSpaceMb} MB) on a unit of up to ` +
-            `${(largest / 1e6).toFixed(1)} MB of COPY text: lower AUDIT_EXPORT_MAX_OBJECT_EVENTS`,
+            `${(largest / 1e6).toFixed(1)} MB of COPY text: raise AUDIT_EXPORT_THREAD_HEAP_MB (an ` +
+            'interrupted batch is resumed with the units it was planned with), or lower ' +
+            'AUDIT_EXPORT_MAX_OBJECT_EVENTS for the batches after it',
           { cause: err },
         ),
       );
@@ -103,7 +109,10 @@ export class ExportEncoders {
   #nextId = 1;
   #closed = false;
 
-  constructor(threads: number, { oldSpaceMb = ENCODE_THREAD_OLD_SPACE_MB }: { oldSpaceMb?: number } = {}) {
+  constructor(
+    threads: number,
+    { oldSpaceMb = ENCODE_THREAD_OLD_SPACE_MB }: { oldSpaceMb?: number | undefined } = {},
+  ) {
     // the same extension as this module: .ts when run from source, .js from the compiled build
     const entry = new URL(
       `./export-encode-thread${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
@@ -112,12 +121,12 @@ export class ExportEncoders {
     this.#threads = Array.from({ length: threads }, () => new EncodeThread(entry, oldSpaceMb));
   }
 
-  /** `text` must own its whole ArrayBuffer (it is transferred and no longer usable here). */
-  encode(text: Buffer, settings: EncodeSettings): Promise<EncodedUnit> {
+  /** The text's memory is transferred to the thread (copied first unless it owns its whole buffer). */
+  encode(text: Buffer, range: UnitRange, settings: EncodeSettings): Promise<EncodedUnit> {
     if (this.#closed) return Promise.reject(new Error('export encoders are closed'));
     if (this.#threads.length === 0) {
       try {
-        return Promise.resolve(encodeUnit(text, settings));
+        return Promise.resolve(encodeUnit(text, range, settings));
       } catch (err) {
         return Promise.reject(err as Error);
       }
@@ -127,7 +136,7 @@ export class ExportEncoders {
     const id = this.#nextId++;
     return new Promise<EncodedUnit>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject, textBytes: text.length });
-      const job: EncodeJob = { id, text: ownedArrayBuffer(text), settings };
+      const job: EncodeJob = { id, text: ownedArrayBuffer(text), range, settings };
       thread.worker.postMessage(job, [job.text]);
     });
   }

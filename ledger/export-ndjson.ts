@@ -1,8 +1,7 @@
 // The NDJSON export format: one event per line with Caracal's fields (JSON fields as JSON, exactly the
 // stored jsonb text) plus ingested_at and the chain columns, gzipped; and reading it back for
 // verification, with every row's hashed fields restored to the form the chain hashes.
-import { promisify } from 'node:util';
-import { gunzipSync, gzip, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { canonicalJson, parseJsonPreservingNumbers } from './canonical-json.ts';
 import { isoFromMicros, parseOccurredAt } from './chain.ts';
 import type { ExportRow } from './integrity-row-stream.ts';
@@ -32,17 +31,11 @@ function ndjsonText(rows: ExportRow[]): Buffer {
   return Buffer.from(`${parts.join('\n')}\n`, 'utf8');
 }
 
-export function encodeNdjsonGz(rows: ExportRow[], level: number): Buffer {
-  return gzipSync(ndjsonText(rows), { level, chunkSize: GZIP_CHUNK });
-}
-
-const gzipAsync = promisify(gzip);
-/** Large output chunks: fewer callbacks from the compressing thread. */
+/** Large output chunks: fewer, larger allocations for a unit's object. */
 const GZIP_CHUNK = 1 << 20;
 
-/** The same bytes as encodeNdjsonGz, compressed on the libuv thread pool (in parallel with Parquet). */
-export function encodeNdjsonGzAsync(rows: ExportRow[], level: number): Promise<Buffer> {
-  return gzipAsync(ndjsonText(rows), { level, chunkSize: GZIP_CHUNK });
+export function encodeNdjsonGz(rows: ExportRow[], level: number): Buffer {
+  return gzipSync(ndjsonText(rows), { level, chunkSize: GZIP_CHUNK });
 }
 
 export class ExportFormatError extends Error {}

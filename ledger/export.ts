@@ -61,6 +61,8 @@ export interface ExportOptions {
   gzipLevel: number;
   /** Threads that parse and encode units (0: on the main thread); DEFAULT_ENCODE_THREADS if unset. */
   encodeThreads?: number;
+  /** Heap of each encoding thread, MB (AUDIT_EXPORT_THREAD_HEAP_MB). */
+  encodeHeapMb?: number;
   dryRun?: boolean;
   selfAudit?: { redis: Redis; stream: string; hmacKey: HmacKey | null; zone: string };
   onProgress?: (line: string) => void;
@@ -191,7 +193,9 @@ async function exportLocked(
       if (resumed) say(`resuming ${units.length} planned object(s) from an interrupted run`);
       else await savePending(client, wm, units);
       const t0 = performance.now();
-      encoders ??= new ExportEncoders(opts.encodeThreads ?? DEFAULT_ENCODE_THREADS);
+      encoders ??= new ExportEncoders(opts.encodeThreads ?? DEFAULT_ENCODE_THREADS, {
+        oldSpaceMb: opts.encodeHeapMb,
+      });
       const written = await writeUnits(client, deps, opts, encoders, units, report);
       await deps.destination.flush();
       await completeUnits(client, wm, units.at(-1)!, written);
@@ -316,11 +320,11 @@ async function writeUnits(
   let failure: unknown = null;
   const settings = { formats: opts.formats, gzipLevel: opts.gzipLevel };
   const splitter = new CopyUnitSplitter(units, (i, text) => {
-    // after a failed write the rest of the batch is still read (the COPY must run to its end) but not written
+    // after a failure the rest of the batch is still read (the COPY must run to its end) but not written
     if (text.length === 0 || failure !== null) return;
     const unit = units[i]!;
     const p = encoders
-      .encode(text, settings)
+      .encode(text, unit, settings)
       .then((encoded) => writeUnit(deps, opts, unit, encoded, report))
       .then(
         (objects) => {
@@ -335,17 +339,30 @@ async function writeUnits(
   });
   const first = units[0]!.afterSeq;
   const last = units.at(-1)!.lastSeq;
-  await copyChunksOut(
-    client,
-    `SELECT ${EXPORT_COPY_COLUMNS} FROM audit_events
-     WHERE ledger_seq > ${first} AND ledger_seq <= ${last}${await occurredWindow(client, first, last)} ORDER BY ledger_seq`,
-    (chunk) => splitter.push(chunk),
-    async () => {
-      while (inFlight.size >= UNITS_IN_FLIGHT) await Promise.race(inFlight);
-    },
-  );
-  splitter.end();
-  await Promise.all(inFlight);
+  try {
+    await copyChunksOut(
+      client,
+      `SELECT ${EXPORT_COPY_COLUMNS} FROM audit_events
+       WHERE ledger_seq > ${first} AND ledger_seq <= ${last}${await occurredWindow(client, first, last)} ORDER BY ledger_seq`,
+      (chunk) => {
+        // a damaged COPY stream is recorded, not thrown: throwing here would leave the connection
+        // inside an unfinished COPY
+        if (failure !== null) return;
+        try {
+          splitter.push(chunk);
+        } catch (err) {
+          failure ??= err;
+        }
+      },
+      async () => {
+        while (inFlight.size >= UNITS_IN_FLIGHT) await Promise.race(inFlight);
+      },
+    );
+    if (failure === null) splitter.end();
+  } finally {
+    // nothing of this batch is still being encoded or written when the run moves on or gives up
+    await Promise.allSettled(inFlight);
+  }
   if (failure) throw failure;
   return written;
 }

@@ -14,7 +14,10 @@ export const CHAIN_COPY_COLUMNS = `id, zone_id, event_type, request_id, decision
   manifest_sha, evaluation_status, determining_policies_json, diagnostics_json, metadata_json,
   occurred_at, content_sha256, prev_content_sha256, chain_hmac, chain_seq`;
 
-/** CHAIN_COPY_COLUMNS plus what an export carries besides. */
+/**
+ * CHAIN_COPY_COLUMNS plus what an export carries besides. ledger_seq stays last: the export cuts COPY
+ * text into units on each line's last field (and each unit checks its rows' ledger_seq again).
+ */
 export const EXPORT_COPY_COLUMNS = `${CHAIN_COPY_COLUMNS}, ingested_at, ingest_signature, ledger_seq`;
 
 export interface ExportRow extends StoredChainRow {

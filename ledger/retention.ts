@@ -180,24 +180,25 @@ async function runLocked(
     `retention ${report.policy.retention_days} day(s) (${report.policy.source}); ${candidates.length} partition(s) past ${report.cutoff}`,
   );
 
+  // first, and before the commit lock: a day dropped before whose partition was created again by hand
+  // would otherwise fail inside it, after every candidate had been read
+  const again = await tombstonedPartitions(
+    client,
+    candidates.map((c) => c.name),
+  );
+  if (again.length > 0) {
+    throw new LedgerhubError(
+      Errors.retentionRefused,
+      `retention: a tombstone is already recorded for ${again.join(', ')}: the day was dropped before ` +
+        'and its partition created again by hand. Nothing was removed; move its rows and drop it by hand',
+      { partitions: again },
+    );
+  }
   const prepared: Prepared[] = [];
   const t0 = performance.now();
   const headBefore = await ledgerHead(client);
   for (const { name, day } of candidates)
     prepared.push({ name, day, summary: await summarisePartition(client, name) });
-  // before the commit lock: a day dropped before and created again by hand would otherwise fail inside it
-  const again = await tombstonedPartitions(
-    client,
-    prepared.map((p) => p.name),
-  );
-  if (again.length > 0) {
-    throw new LedgerhubError(
-      Errors.retentionRefused,
-      `retention: ${again.join(', ')} already ha${again.length === 1 ? 's' : 've'} a tombstone: the day was dropped ` +
-        'before and its partition created again by hand. Nothing was removed; move its rows and drop it by hand',
-      { partitions: again },
-    );
-  }
   report.timings.prepare_ms += performance.now() - t0;
   if (!opts.dryRun) await opts.onPrepared?.(prepared.map((p) => p.name));
   if (opts.dryRun) {

@@ -80,6 +80,7 @@ export async function run(args: string[]): Promise<number> {
             maxHours,
             maxObjectEvents: config.exportMaxObjectEvents,
             gzipLevel: config.exportGzipLevel,
+            encodeHeapMb: config.exportThreadHeapMb,
             dryRun: values['dry-run'] === true,
             selfAudit: redis
               ? { redis, stream: config.stream, hmacKey: config.hmacKey, zone: config.systemZone }

@@ -126,7 +126,11 @@ export const exportKeys = {
   }),
   exportMaxObjectEvents: intKey('AUDIT_EXPORT_MAX_OBJECT_EVENTS', 1, 5_000_000, {
     default: 20_000,
-    doc: "Events per object at most; a busier hour is split into numbered parts. Bounds memory: an encoding thread needs about 7 times the unit's size (384 MB of heap holds 40,000 events of 1.5 KB); lower it for large events.",
+    doc: 'Events per object at most; a busier hour is split into numbered parts. Bounds memory (see AUDIT_EXPORT_THREAD_HEAP_MB): the default leaves room for events up to about 2.5 KB; lower it for larger ones.',
+  }),
+  exportThreadHeapMb: intKey('AUDIT_EXPORT_THREAD_HEAP_MB', 64, 8192, {
+    default: 384,
+    doc: "Heap of each of the export's two encoding threads. A unit needs about 7 times its COPY text at its peak: 384 MB held 40,000 events of 1.5 KB and not 60,000. Raise it (and the Job's memory limit) when a plan saved with larger units must be resumed.",
   }),
   exportGzipLevel: intKey('AUDIT_EXPORT_GZIP_LEVEL', 1, 9, {
     default: 4,

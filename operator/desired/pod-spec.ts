@@ -22,7 +22,7 @@ export const DEFAULT_RESOURCES: Record<Role, { requests: Quantities; limits: Qua
   api: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
   sweeper: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
   retention: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-  export: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+  export: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1536Mi' } },
   verify: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
   migrate: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
 };

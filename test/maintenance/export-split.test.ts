@@ -3,7 +3,7 @@
 // damaged COPY text is refused with a clear error; threads and the main thread encode the same bytes.
 import { describe, expect, it } from 'vitest';
 import { type EncodedUnit, encodeUnit } from '../../ledger/export-encode.ts';
-import { ExportEncoders } from '../../ledger/export-encoders.ts';
+import { ExportEncoders, ownedArrayBuffer } from '../../ledger/export-encoders.ts';
 import { CopyUnitSplitter } from '../../ledger/export-split.ts';
 
 /** A COPY text line with 19 filler fields and ledger_seq last, as EXPORT_COPY_COLUMNS prints. */
@@ -97,6 +97,8 @@ function copyText(n: number): Buffer {
   return Buffer.from(`${lines.join('\n')}\n`);
 }
 
+/** Any ledger_seq (copyText's rows have 101..100+n). */
+const all = { afterSeq: 0, lastSeq: Number.MAX_SAFE_INTEGER };
 const settings = { formats: ['ndjson', 'parquet'] as ('ndjson' | 'parquet')[], gzipLevel: 4 };
 const comparable = (u: EncodedUnit) => ({
   ...u,
@@ -105,12 +107,12 @@ const comparable = (u: EncodedUnit) => ({
 
 describe('ExportEncoders', () => {
   it('encodes on threads exactly what the main thread encodes', async () => {
-    const inline = encodeUnit(copyText(300), settings);
+    const inline = encodeUnit(copyText(300), all, settings);
     expect(inline.events).toBe(300);
     expect(inline.zones.map((z) => z.zone_id)).toEqual(['zone-0', 'zone-1', 'zone-2']);
     const encoders = new ExportEncoders(2);
     try {
-      const onThreads = await Promise.all([1, 2, 3].map(() => encoders.encode(copyText(300), settings)));
+      const onThreads = await Promise.all([1, 2, 3].map(() => encoders.encode(copyText(300), all, settings)));
       for (const u of onThreads) expect(comparable(u)).toEqual(comparable(inline));
     } finally {
       await encoders.close();
@@ -121,8 +123,42 @@ describe('ExportEncoders', () => {
     const encoders = new ExportEncoders(1);
     try {
       const bad = Buffer.from('evt\tzone\ttype\n');
-      await expect(encoders.encode(bad, settings)).rejects.toThrow(/export encoding: /);
-      await expect(encoders.encode(copyText(3), settings)).resolves.toMatchObject({ events: 3 });
+      await expect(encoders.encode(bad, all, settings)).rejects.toThrow(/export encoding: /);
+      await expect(encoders.encode(copyText(3), all, settings)).resolves.toMatchObject({ events: 3 });
+    } finally {
+      await encoders.close();
+    }
+  });
+
+  it('fails a unit holding a row outside its ledger_seq range, naming the event', async () => {
+    const encoders = new ExportEncoders(1);
+    try {
+      await expect(encoders.encode(copyText(5), { afterSeq: 100, lastSeq: 104 }, settings)).rejects.toThrow(
+        /event evt-5 has ledger_seq 105, outside its unit's \(100, 104\]/,
+      );
+      await expect(encoders.encode(copyText(5), { afterSeq: 101, lastSeq: 105 }, settings)).rejects.toThrow(
+        /event evt-1 has ledger_seq 101/,
+      );
+    } finally {
+      await encoders.close();
+    }
+  });
+
+  it('copies a pooled or partial buffer before transferring it, leaving the original usable', async () => {
+    const pooled = Buffer.from('abc');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
+    const owned = ownedArrayBuffer(pooled);
+    expect(owned).not.toBe(pooled.buffer);
+    expect(Buffer.from(owned).toString()).toBe('abc');
+    const whole = Buffer.allocUnsafeSlow(4);
+    expect(ownedArrayBuffer(whole)).toBe(whole.buffer);
+    // a partial view of unit text is copied, and the encoding still sees exactly its bytes
+    const text = copyText(4);
+    const view = Buffer.concat([text, Buffer.from('tail')]).subarray(0, text.length);
+    const encoders = new ExportEncoders(1);
+    try {
+      await expect(encoders.encode(view, all, settings)).resolves.toMatchObject({ events: 4 });
+      expect(view.toString()).toBe(text.toString());
     } finally {
       await encoders.close();
     }
@@ -131,12 +167,12 @@ describe('ExportEncoders', () => {
   it('refuses work after close', async () => {
     const encoders = new ExportEncoders(1);
     await encoders.close();
-    await expect(encoders.encode(copyText(1), settings)).rejects.toThrow(/closed/);
+    await expect(encoders.encode(copyText(1), all, settings)).rejects.toThrow(/closed/);
   });
 
   it('encodes on the calling thread when given no threads', async () => {
     const encoders = new ExportEncoders(0);
-    await expect(encoders.encode(copyText(2), settings)).resolves.toMatchObject({ events: 2 });
+    await expect(encoders.encode(copyText(2), all, settings)).resolves.toMatchObject({ events: 2 });
     await encoders.close();
   });
 });
@@ -146,10 +182,10 @@ describe('an encoding thread out of memory', () => {
     const encoders = new ExportEncoders(1, { oldSpaceMb: 16 });
     try {
       const big = copyText(40_000);
-      await expect(encoders.encode(big, settings)).rejects.toThrow(
-        /ran out of memory \(a thread's heap is 16 MB\) on a unit of up to \d+\.\d MB of COPY text: lower AUDIT_EXPORT_MAX_OBJECT_EVENTS/,
+      await expect(encoders.encode(big, all, settings)).rejects.toThrow(
+        /ran out of memory \(a thread.s heap is 16 MB\) on a unit of up to \d+\.\d MB of COPY text: raise AUDIT_EXPORT_THREAD_HEAP_MB/,
       );
-      await expect(encoders.encode(copyText(1), settings)).rejects.toThrow(/ran out of memory/);
+      await expect(encoders.encode(copyText(1), all, settings)).rejects.toThrow(/ran out of memory/);
     } finally {
       await encoders.close();
     }

@@ -64,7 +64,7 @@ const s3Destination = () =>
   new S3Destination({ endpoint: s3.url, bucket: 'audit-archive', region: 'us-east-1', credentials: CREDS });
 const exportTo = (
   destination: ExportDestination,
-  extra: { dryRun?: boolean; maxObjectEvents?: number; encodeThreads?: number } = {},
+  extra: { dryRun?: boolean; maxObjectEvents?: number; encodeThreads?: number; gzipLevel?: number } = {},
 ) =>
   runExport(
     { pool: fx.db.pool, destination, signer: ck.signer },
@@ -131,6 +131,21 @@ describe('export to a directory', () => {
       }
     } finally {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('stops when a unit fails to encode on its thread, keeps the watermark, and the re-run exports the hour', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'lh-export-fail-'));
+    try {
+      // zlib refuses the level inside the encoding thread, for every unit
+      await expect(exportTo(new FileDestination(d), { gzipLevel: 42, maxObjectEvents: 7 })).rejects.toThrow(
+        /export encoding: .*level/,
+      );
+      const again = await exportTo(new FileDestination(d));
+      expect(again.hours.map((h) => h.events)).toEqual([60]);
+      expect((await verify(new FileDestination(d))).faults).toEqual([]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
     }
   });
 
