@@ -323,9 +323,13 @@ async function writeUnits(
     // after a failure the rest of the batch is still read (the COPY must run to its end) but not written
     if (text.length === 0 || failure !== null) return;
     const unit = units[i]!;
+    const endEncode = deps.metrics?.exportEncodeDuration.startTimer();
     const p = encoders
       .encode(text, unit, settings)
-      .then((encoded) => writeUnit(deps, opts, unit, encoded, report))
+      .then((encoded) => {
+        endEncode?.();
+        return writeUnit(deps, opts, unit, encoded, report);
+      })
       .then(
         (objects) => {
           written.push(...objects);
@@ -334,8 +338,12 @@ async function writeUnits(
           failure ??= err;
         },
       );
-    const tracked = p.finally(() => inFlight.delete(tracked));
+    const tracked = p.finally(() => {
+      inFlight.delete(tracked);
+      deps.metrics?.exportUnitsInFlight.set(inFlight.size);
+    });
     inFlight.add(tracked);
+    deps.metrics?.exportUnitsInFlight.set(inFlight.size);
   });
   const first = units[0]!.afterSeq;
   const last = units.at(-1)!.lastSeq;

@@ -23,6 +23,8 @@ export interface MaintenanceMetrics {
   exportDuration: Histogram;
   exportBacklogHours: Gauge;
   exportObjects: Counter<'format'>;
+  exportEncodeDuration: Histogram;
+  exportUnitsInFlight: Gauge;
 }
 
 export function createMaintenanceMetrics(registry = new Registry()): MaintenanceMetrics {
@@ -120,6 +122,17 @@ export function createMaintenanceMetrics(registry = new Registry()): Maintenance
       name: 'ledgerhub_export_objects_total',
       help: 'Export objects written, by format.',
       labelNames: ['format'],
+      registers,
+    }),
+    exportEncodeDuration: new Histogram({
+      name: 'ledgerhub_export_encode_seconds',
+      help: 'Time from handing a unit to the encoding threads to its objects coming back (queue included).',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    exportUnitsInFlight: new Gauge({
+      name: 'ledgerhub_export_units_in_flight',
+      help: 'Export units being encoded or written (bounded at 4).',
       registers,
     }),
   };

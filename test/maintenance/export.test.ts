@@ -21,6 +21,7 @@ import { runExport } from '../../ledger/export.ts';
 import { type ExportDestination, FileDestination, S3Destination } from '../../ledger/export-destination.ts';
 import { decodeNdjsonGz } from '../../ledger/export-ndjson.ts';
 import { type ExportVerifyReport, verifyExport } from '../../ledger/export-verify.ts';
+import { createMaintenanceMetrics } from '../../ledger/integrity-metrics.ts';
 import { decodeOcsfParquet } from '../../ledger/parquet-ocsf.ts';
 import { createLedgerFixture, type LedgerFixture } from '../support/ledger-fixture.ts';
 import { startRole } from '../support/role-process.ts';
@@ -144,6 +145,31 @@ describe('export to a directory', () => {
       const again = await exportTo(new FileDestination(d));
       expect(again.hours.map((h) => h.events)).toEqual([60]);
       expect((await verify(new FileDestination(d))).faults).toEqual([]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('reports the encoding time of every unit and the units in flight, back to 0 at the end', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'lh-export-metrics-'));
+    const metrics = createMaintenanceMetrics();
+    try {
+      await runExport(
+        { pool: fx.db.pool, destination: new FileDestination(d), signer: ck.signer, metrics },
+        {
+          formats: ['ndjson', 'parquet'],
+          prefix: 'audit/',
+          graceSecs: 60,
+          maxHours: 48,
+          maxObjectEvents: 7,
+          gzipLevel: 4,
+        },
+      );
+      const encode = (await metrics.exportEncodeDuration.get()).values.find(
+        (v) => v.metricName === 'ledgerhub_export_encode_seconds_count',
+      );
+      expect(encode?.value).toBe(Math.ceil(60 / 7));
+      expect((await metrics.exportUnitsInFlight.get()).values[0]?.value).toBe(0);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
