@@ -18,6 +18,27 @@ describe('migrations', () => {
     expect(result.alreadyApplied).toBe(loadMigrations().length);
   });
 
+  it('store tombstone documents lz4-compressed (they are written under the commit lock)', async () => {
+    const doc = JSON.stringify({
+      zones: Array.from({ length: 40 }, (_, i) => ({
+        zone_id: `zone-${i}`,
+        from: i,
+        sha256: 'ab'.repeat(32),
+      })),
+    });
+    await db.pool.query(
+      `INSERT INTO audit_tombstones (partition_name, day, event_count, key_fingerprint, document)
+       VALUES ('audit_events_p20000101', '2000-01-01', 0, 'test', $1)`,
+      [doc],
+    );
+    const { rows } = await db.pool.query<{ method: string }>(
+      "SELECT pg_column_compression(document) AS method FROM audit_tombstones WHERE partition_name = 'audit_events_p20000101'",
+    );
+    await db.pool.query("DELETE FROM audit_tombstones WHERE partition_name = 'audit_events_p20000101'");
+    expect(doc.length).toBeGreaterThan(2048);
+    expect(rows[0]!.method).toBe('lz4');
+  });
+
   it('run safely from two runners at once', async () => {
     const [a, b] = await Promise.all([
       connectClient({ databaseUrl: db.url }),
