@@ -1,8 +1,11 @@
 // Shared benchmark plumbing: options, a throwaway durable stack, progress on stderr, and the single
 // machine-readable result line on stdout.
+import { type ChildProcess, execFileSync, type StdioOptions, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connectClient } from '../ledger/db.ts';
 import { migrate } from '../ledger/migrate.ts';
+import { IMAGE_ENV, IMAGE_NODE_OPTIONS, ROLE_NODE_FLAGS } from '../ledger/runtime/node-options.ts';
 import { type LocalStack, startLocalStack } from '../test/support/local-services.ts';
 
 export function benchArgs<T extends Record<string, string>>(defaults: T): T {
@@ -36,4 +39,55 @@ export function result(name: string, fields: Record<string, string | number>): v
 
 export async function pollUntil(probe: () => Promise<boolean>, intervalMs = 50): Promise<void> {
   while (!(await probe())) await new Promise((r) => setTimeout(r, intervalMs));
+}
+
+/** USER_HZ: /proc's CPU times are in these ticks per second on Linux. */
+const CLOCK_TICKS = 100;
+
+/**
+ * A role's process as its container runs it: the compiled CLI (built first), the image's Node options
+ * and the role's node flags (`nodeArgsOverride`, from a BENCH_*_NODE_ARGS variable, replaces both),
+ * the image's environment plus `env`.
+ */
+export function spawnAsDeployed(
+  role: string,
+  cliArgs: string[],
+  env: Record<string, string>,
+  opts: { nodeArgsOverride?: string | undefined; stdio: StdioOptions },
+): ChildProcess {
+  execFileSync(process.execPath, ['scripts/build.ts'], { stdio: 'ignore' });
+  const nodeArgs = (
+    opts.nodeArgsOverride ?? `${IMAGE_NODE_OPTIONS} ${ROLE_NODE_FLAGS[role]?.join(' ') ?? ''}`
+  )
+    .split(' ')
+    .filter(Boolean);
+  return spawn(process.execPath, [...nodeArgs, 'dist/cli/ledgerhub.js', role, ...cliArgs], {
+    env: { ...process.env, ...IMAGE_ENV, ...env },
+    stdio: opts.stdio,
+  });
+}
+
+/**
+ * Samples a process's peak RSS and CPU time from /proc every 100 ms. The last sample is up to 100 ms
+ * before the process ends, so CPU is short by that much at most.
+ */
+export function watchProcess(pid: number) {
+  let peakRssKb = 0;
+  let cpuTicks = 0;
+  const timer = setInterval(() => {
+    try {
+      const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (hwm) peakRssKb = Math.max(peakRssKb, Number(hwm[1]));
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      cpuTicks = Number(stat[11]) + Number(stat[12]);
+    } catch {
+      // the process has exited
+    }
+  }, 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { peakRssMb: Math.round(peakRssKb / 1024), cpuSeconds: cpuTicks / CLOCK_TICKS };
+    },
+  };
 }

@@ -5,19 +5,24 @@
 //
 // Last line: bench:ingest events=<N> eps=<ours> copy_eps=<raw> ratio=<ours/raw>
 //            per_event_eps=<caracal> speedup=<ours/caracal> rss_mb=<peak worker RSS>
-import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { copyRows } from '../ledger/append-batch.ts';
 import { chainHmac, contentSha256, parseOccurredAt } from '../ledger/chain.ts';
 import { connectClient, createPool } from '../ledger/db.ts';
 import { CONTENT_COLUMNS, contentValues, prepareEvent } from '../ledger/prepare-event.ts';
 import { createRedis } from '../ledger/redis.ts';
-import { IMAGE_ENV, IMAGE_NODE_OPTIONS, ROLE_NODE_FLAGS } from '../ledger/runtime/node-options.ts';
 import { realisticEvents } from '../ledger/scenarios.ts';
 import { encodeStreamFields, type HmacKey, hmacKeyFromBytes } from '../ledger/stream-codec.ts';
-import { benchArgs, benchStack, pollUntil, progress, result } from './harness.ts';
+import {
+  benchArgs,
+  benchStack,
+  pollUntil,
+  progress,
+  result,
+  spawnAsDeployed,
+  watchProcess,
+} from './harness.ts';
 
 const args = benchArgs({ events: '200000', sample: '5000', batch: '1000' });
 const N = Number(args.events);
@@ -46,49 +51,28 @@ async function main() {
   const pool = createPool({ databaseUrl: stack.databaseUrl, dbMaxConns: 4 });
 
   // --- ours: one worker process, run as the image runs it (compiled JavaScript, the image's Node options)
-  progress('building the production form (npm run build)');
-  execFileSync(process.execPath, ['scripts/build.ts'], { stdio: 'ignore' });
-  progress('ingesting with one worker');
-  const worker = spawn(
-    process.execPath,
-    [
-      ...(
-        process.env.BENCH_WORKER_NODE_ARGS ??
-        `${IMAGE_NODE_OPTIONS} ${ROLE_NODE_FLAGS.worker?.join(' ') ?? ''}`
-      )
-        .split(' ')
-        .filter(Boolean),
-      'dist/cli/ledgerhub.js',
-      'worker',
-    ],
+  progress('ingesting with one worker (built as the image holds it)');
+  const worker = spawnAsDeployed(
+    'worker',
+    [],
     {
-      env: {
-        ...process.env,
-        ...IMAGE_ENV,
-        REDIS_URL: stack.redisUrl,
-        DATABASE_URL: stack.databaseUrl,
-        LEDGERHUB_DB_ROLE: 'ledgerhub_ingest',
-        AUDIT_HMAC_KEY: keyBytes.toString('hex'),
-        AUDIT_BATCH_SIZE: args.batch,
-        HOSTNAME: 'bench-worker',
-        PORT: '0',
-        LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
-      },
+      REDIS_URL: stack.redisUrl,
+      DATABASE_URL: stack.databaseUrl,
+      LEDGERHUB_DB_ROLE: 'ledgerhub_ingest',
+      AUDIT_HMAC_KEY: keyBytes.toString('hex'),
+      AUDIT_BATCH_SIZE: args.batch,
+      HOSTNAME: 'bench-worker',
+      PORT: '0',
+      LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'warn',
+    },
+    {
+      nodeArgsOverride: process.env.BENCH_WORKER_NODE_ARGS,
       stdio: ['ignore', process.env.BENCH_WORKER_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
     },
   );
   const seq = async () =>
     (await pool.query<{ s: number }>('SELECT last_ledger_seq AS s FROM audit_ledger_state')).rows[0]!.s;
-  let peakRssKb = 0;
-  const rssTimer = setInterval(() => {
-    try {
-      const status = readFileSync(`/proc/${worker.pid}/status`, 'utf8');
-      const hwm = /VmHWM:\s+(\d+)/.exec(status);
-      if (hwm) peakRssKb = Math.max(peakRssKb, Number(hwm[1]));
-    } catch {
-      // the process has exited
-    }
-  }, 100);
+  const watch = watchProcess(worker.pid!);
   await pollUntil(async () => (await seq()) > 0, 10);
   const t0 = performance.now();
   const s0 = await seq();
@@ -103,7 +87,7 @@ async function main() {
   }, 20);
   const oursSeconds = (performance.now() - t0) / 1000;
   const eps = (N - s0) / oursSeconds;
-  clearInterval(rssTimer);
+  const { peakRssMb } = watch.stop();
   worker.kill('SIGTERM');
   await new Promise((r) => worker.once('exit', r));
   progress(`ours: ${eps.toFixed(0)} events/s`);
@@ -143,7 +127,7 @@ async function main() {
     ratio: Number((eps / copyEps).toFixed(2)),
     per_event_eps: Math.round(perEventEps),
     speedup: Number((eps / perEventEps).toFixed(1)),
-    rss_mb: Math.round(peakRssKb / 1024),
+    rss_mb: peakRssMb,
   });
 }
 

@@ -16,8 +16,7 @@
 //
 // Last line: bench:retention rows=<N> drop_s=<..> delete_s=<..> drop_speedup=<delete/drop>
 //            export_eps=<..> verify_eps=<..>
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -31,11 +30,10 @@ import { connectClient, createPool } from '../ledger/db.ts';
 import type { ExportReport } from '../ledger/export.ts';
 import { TrustedKeys } from '../ledger/integrity-signature.ts';
 import { runRetention } from '../ledger/retention.ts';
-import { IMAGE_ENV, IMAGE_NODE_OPTIONS, ROLE_NODE_FLAGS } from '../ledger/runtime/node-options.ts';
 import { hmacKeyFromBytes } from '../ledger/stream-codec.ts';
 import { verifyLedger } from '../ledger/verify-store.ts';
 import type { LocalStack } from '../test/support/local-services.ts';
-import { benchArgs, benchStack, progress, result } from './harness.ts';
+import { benchArgs, benchStack, progress, result, spawnAsDeployed, watchProcess } from './harness.ts';
 import { loadLedger } from './ledger-data.ts';
 
 const args = benchArgs({ events: '2000000', days: '60', 'drop-days': '30', zones: '8' });
@@ -43,8 +41,6 @@ const N = Number(args.events);
 const DAYS = Number(args.days);
 const DROP_DAYS = Number(args['drop-days']);
 const DAY_MS = 86_400_000;
-/** USER_HZ: /proc's CPU times are in these ticks per second on Linux. */
-const CLOCK_TICKS = 100;
 
 async function main() {
   const stack = await benchStack();
@@ -163,16 +159,10 @@ async function main() {
  * CPU and peak RSS come from /proc.
  */
 async function exportAsDeployed(stack: LocalStack, keyPem: string, dir: string) {
-  execFileSync(process.execPath, ['scripts/build.ts'], { stdio: 'ignore' });
-  const nodeArgs = (
-    process.env.BENCH_EXPORT_NODE_ARGS ?? `${IMAGE_NODE_OPTIONS} ${ROLE_NODE_FLAGS.export?.join(' ') ?? ''}`
-  )
-    .split(' ')
-    .filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli/ledgerhub.js', 'export', '--json'], {
-    env: {
-      ...process.env,
-      ...IMAGE_ENV,
+  const child = spawnAsDeployed(
+    'export',
+    ['--json'],
+    {
       DATABASE_URL: stack.databaseUrl,
       REDIS_URL: stack.redisUrl,
       LEDGERHUB_DB_ROLE: 'ledgerhub_maintainer',
@@ -183,33 +173,21 @@ async function exportAsDeployed(stack: LocalStack, keyPem: string, dir: string) 
       AUDIT_EXPORT_GZIP_LEVEL: '4',
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+    { nodeArgsOverride: process.env.BENCH_EXPORT_NODE_ARGS, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout!.on('data', (d: Buffer) => {
     stdout += d.toString();
   });
   // its progress (a line per hour) is kept for a failure only
   const stderr: string[] = [];
-  child.stderr.on('data', (d: Buffer) => {
+  child.stderr!.on('data', (d: Buffer) => {
     stderr.push(d.toString());
     if (stderr.length > 40) stderr.shift();
   });
-  let peakRssKb = 0;
-  let cpuTicks = 0;
-  const sample = () => {
-    try {
-      const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (hwm) peakRssKb = Math.max(peakRssKb, Number(hwm[1]));
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      cpuTicks = Number(stat[11]) + Number(stat[12]);
-    } catch {
-      // the process has exited
-    }
-  };
-  const timer = setInterval(sample, 100);
+  const watch = watchProcess(child.pid!);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  clearInterval(timer);
+  const { peakRssMb, cpuSeconds } = watch.stop();
   if (code !== 0) throw new Error(`ledgerhub export exited with ${code}:\n${stderr.join('')}`);
   const [report] = JSON.parse(stdout) as ExportReport[];
   if (!report) throw new Error('ledgerhub export printed no report');
@@ -218,9 +196,8 @@ async function exportAsDeployed(stack: LocalStack, keyPem: string, dir: string) 
     hours: report.hours.length,
     objects_written: report.objects_written,
     duration_ms: report.duration_ms,
-    // the last sample before exit: start-up and the last 100 ms are in or out by a few percent
-    cpuUsPerEvent: ((cpuTicks / CLOCK_TICKS) * 1e6) / report.events,
-    peakRssMb: Math.round(peakRssKb / 1024),
+    cpuUsPerEvent: (cpuSeconds * 1e6) / report.events,
+    peakRssMb,
   };
 }
 

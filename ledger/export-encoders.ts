@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { ExportFormatName } from './config/maintenance.ts';
 import { type EncodedUnit, type EncodeSettings, encodeUnit, type UnitRange } from './export-encode.ts';
 import type { ManifestZone } from './manifest.ts';
+import { siblingModule } from './runtime/sibling-module.ts';
 
 export interface EncodeJob {
   id: number;
@@ -37,8 +38,6 @@ export function ownedArrayBuffer(b: Uint8Array): ArrayBuffer {
  * flight stay inside the export Job's default 1.5 GiB limit.
  */
 const ENCODE_THREAD_OLD_SPACE_MB = 384;
-/** Young generation: a unit's short-lived strings die young instead of being promoted (RSS +30 MB). */
-const ENCODE_THREAD_YOUNG_SPACE_MB = 32;
 
 interface Pending {
   resolve: (u: EncodedUnit) => void;
@@ -52,12 +51,9 @@ class EncodeThread {
   failure: Error | null = null;
 
   constructor(entry: URL, oldSpaceMb: number) {
-    this.worker = new Worker(entry, {
-      resourceLimits: {
-        maxOldGenerationSizeMb: oldSpaceMb,
-        maxYoungGenerationSizeMb: Math.min(ENCODE_THREAD_YOUNG_SPACE_MB, oldSpaceMb),
-      },
-    });
+    // the young generation follows the process's --max-semi-space-size (a limit set here measured no
+    // different at 32, 96 or 192 MB)
+    this.worker = new Worker(entry, { resourceLimits: { maxOldGenerationSizeMb: oldSpaceMb } });
     this.worker.on('message', (reply: EncodeReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
@@ -113,11 +109,7 @@ export class ExportEncoders {
     threads: number,
     { oldSpaceMb = ENCODE_THREAD_OLD_SPACE_MB }: { oldSpaceMb?: number | undefined } = {},
   ) {
-    // the same extension as this module: .ts when run from source, .js from the compiled build
-    const entry = new URL(
-      `./export-encode-thread${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
-      import.meta.url,
-    );
+    const entry = siblingModule('export-encode-thread', import.meta.url);
     this.#threads = Array.from({ length: threads }, () => new EncodeThread(entry, oldSpaceMb));
   }
 

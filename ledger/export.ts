@@ -50,7 +50,7 @@ const BATCH_EVENTS = 100_000;
 /** Units being encoded or written while the COPY reads on (bounds memory). */
 const UNITS_IN_FLIGHT = 4;
 /** Encoding threads by default: the COPY, Postgres and the writes keep the rest of a small node busy. */
-export const DEFAULT_ENCODE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
+const DEFAULT_ENCODE_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
 export interface ExportOptions {
   formats: ExportFormatName[];

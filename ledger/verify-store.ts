@@ -28,6 +28,7 @@ import {
   producerGapFault,
   producerSequenceOf,
 } from './producer-completeness.ts';
+import { siblingModule } from './runtime/sibling-module.ts';
 import type { HmacKey } from './stream-codec.ts';
 
 export interface VerifyOptions {
@@ -350,11 +351,7 @@ async function verifyOnThreads(
   threads: number,
   evidence: EvidenceRows,
 ): Promise<ZoneShare[]> {
-  // the same extension as this module: .ts when run from source, .js from the compiled build
-  const entry = new URL(
-    `./verify-thread${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
-    import.meta.url,
-  );
+  const entry = siblingModule('verify-thread', import.meta.url);
   const { onProgress, publicKeys, threads: _t, db: _db, ...plain } = opts;
   const perThread = Math.max(1, Math.floor((opts.concurrency ?? 2) / threads));
   const progress: number[] = [];

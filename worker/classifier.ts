@@ -1,6 +1,7 @@
 // Classification of a batch, on a dedicated thread (the default) or inline. The thread keeps the
 // main thread free for Postgres and Redis round trips; results come back in batch order.
 import { Worker } from 'node:worker_threads';
+import { siblingModule } from '../ledger/runtime/sibling-module.ts';
 import type { StreamEntry } from '../ledger/stream-codec.ts';
 import { type Classified, type ClassifyOptions, classifyEntry } from './classify.ts';
 import { packBatch } from './classify-batch.ts';
@@ -19,11 +20,7 @@ export function inlineClassifier(opts: ClassifyOptions): Classifier {
 }
 
 export function threadClassifier(opts: ClassifyOptions): Classifier {
-  // the same extension as this module: .ts when run from source, .js from the compiled build
-  const thread = new URL(
-    `./classify-thread${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
-    import.meta.url,
-  );
+  const thread = siblingModule('classify-thread', import.meta.url);
   const worker = new Worker(thread, {
     workerData: opts,
     // batches are short-lived: a small heap keeps the thread's memory flat under sustained load
