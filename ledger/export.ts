@@ -27,6 +27,7 @@ import {
   tombstoneKey,
 } from './export-plan.ts';
 import { CopyUnitSplitter } from './export-split.ts';
+import { objectRowsDiffer } from './export-verify.ts';
 import {
   advanceEvidence,
   completeUnits,
@@ -39,7 +40,7 @@ import type { MaintenanceMetrics } from './integrity-metrics.ts';
 import { copyChunksOut, EXPORT_COPY_COLUMNS } from './integrity-row-stream.ts';
 import { recordMaintenanceRun } from './integrity-self-audit.ts';
 import { signDocument } from './integrity-signature.ts';
-import { manifestPayload } from './manifest.ts';
+import { type ManifestObject, type ManifestPayload, manifestPayload, objectDigest } from './manifest.ts';
 import { sha256Hex } from './s3-sigv4.ts';
 import type { HmacKey } from './stream-codec.ts';
 
@@ -397,25 +398,26 @@ async function writeUnit(
 ): Promise<WrittenObject[]> {
   return Promise.all(
     encoded.objects.map(async (object) => {
-      const { format, body } = object;
+      const { format } = object;
       const key = objectKey(opts.prefix, unit.hourMs, unit.part, unit.parts, format);
-      const manifest = manifestPayload(
-        {
-          objectKey: key,
-          format: FORMATS[format].label as 'ndjson.gz' | 'parquet',
-          hourMs: unit.hourMs,
-          part: unit.part,
-          parts: unit.parts,
-          afterSeq: unit.afterSeq,
-          lastSeq: unit.lastSeq,
-        },
-        encoded.events,
-        encoded.zones,
-        object,
-      );
-      const manifestText = `${JSON.stringify(signDocument(deps.signer!, manifest), null, 2)}\n`;
+      const describe = (stored: ManifestObject) =>
+        manifestPayload(
+          {
+            objectKey: key,
+            format: FORMATS[format].label as 'ndjson.gz' | 'parquet',
+            hourMs: unit.hourMs,
+            part: unit.part,
+            parts: unit.parts,
+            afterSeq: unit.afterSeq,
+            lastSeq: unit.lastSeq,
+          },
+          encoded.events,
+          encoded.zones,
+          stored,
+        );
       // the object first, then its manifest: a manifest never points at an object that was not written
-      await putOnce(deps.destination, key, body, FORMATS[format].contentType, report);
+      const manifest = await putObjectOnce(deps.destination, key, object, describe, report);
+      const manifestText = `${JSON.stringify(signDocument(deps.signer!, manifest), null, 2)}\n`;
       await putOnce(
         deps.destination,
         `${key}${MANIFEST_SUFFIX}`,
@@ -432,11 +434,63 @@ async function writeUnit(
         lastSeq: unit.lastSeq,
         events: encoded.events,
         sha256: manifest.object_sha256,
-        bytes: body.length,
+        bytes: manifest.object_bytes,
         manifest: manifestText,
       };
     }),
   );
+}
+
+/**
+ * Writes an export object unless its key is taken, and returns the manifest of what is stored there.
+ * A key holding other bytes is adopted when those bytes are exactly the unit's rows (an earlier
+ * version's encoder wrote them before the run was interrupted; verified row by row against the chain
+ * runs the unit was encoded with); anything else is a conflict and nothing is overwritten.
+ */
+async function putObjectOnce(
+  dest: ExportDestination,
+  key: string,
+  object: EncodedUnit['objects'][number],
+  describe: (stored: ManifestObject) => ManifestPayload,
+  report: ExportReport,
+): Promise<ManifestPayload> {
+  const { format, body } = object;
+  const outcome = await put(dest, key, body, FORMATS[format].contentType);
+  if (outcome === 'created') {
+    report.objects_written++;
+    return describe(object);
+  }
+  const existing = await dest.get(key);
+  if (existing !== null && sha256Hex(existing) === object.sha256) {
+    report.objects_existing++;
+    return describe(object);
+  }
+  const manifest = existing === null ? null : describe(objectDigest(existing));
+  const problems = manifest
+    ? await objectRowsDiffer(key, existing!, manifest)
+    : ['it could not be read back'];
+  if (problems.length > 0) {
+    throw new LedgerhubError(
+      Errors.exportConflict,
+      `${dest.name}: ${key} already exists with different content (${problems.slice(0, 3).join('; ')}); it was not overwritten`,
+      { key },
+    );
+  }
+  report.objects_existing++;
+  return manifest!;
+}
+
+async function put(dest: ExportDestination, key: string, body: Buffer, contentType: string) {
+  try {
+    return await dest.putIfAbsent(key, body, contentType);
+  } catch (err) {
+    throw new LedgerhubError(
+      Errors.exportUnavailable,
+      `${dest.name}: ${(err as Error).message}`,
+      { key },
+      { cause: err },
+    );
+  }
 }
 
 /** Writes unless present; an existing object must hold the very same bytes. */
@@ -447,17 +501,7 @@ async function putOnce(
   contentType: string,
   report: ExportReport,
 ): Promise<void> {
-  let outcome: Awaited<ReturnType<ExportDestination['putIfAbsent']>>;
-  try {
-    outcome = await dest.putIfAbsent(key, body, contentType);
-  } catch (err) {
-    throw new LedgerhubError(
-      Errors.exportUnavailable,
-      `${dest.name}: ${(err as Error).message}`,
-      { key },
-      { cause: err },
-    );
-  }
+  const outcome = await put(dest, key, body, contentType);
   if (outcome === 'created') {
     report.objects_written++;
     return;

@@ -4,10 +4,10 @@
 // prev_content_sha256, ingest_signature and ledger_seq.
 import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
-import { type ColumnSource, parquetWriteBuffer } from 'hyparquet-writer';
 import { isoFromMicros, parseOccurredAt } from './chain.ts';
 import { ExportFormatError } from './export-ndjson.ts';
 import type { ExportRow } from './integrity-row-stream.ts';
+import { type ParquetColumn, writeParquet } from './parquet-write.ts';
 
 export const OCSF_CLASS_UID = 6003;
 /** Caracal writes 600301 for every row, deny included; kept for compatibility. */
@@ -18,10 +18,11 @@ export const OCSF_PRODUCT = 'caracal';
 type Column = {
   name: string;
   type: 'INT32' | 'INT64' | 'STRING';
-  get: (r: ExportRow) => number | bigint | string;
-  /** Unique random-looking values (hashes): dictionary and snappy cost time and save nothing. */
+  /** INT64 values are safe integers (milliseconds, sequence numbers). */
+  get: (r: ExportRow) => number | string;
+  /** Unique random-looking values (hashes): dictionary and compression cost time and save nothing. */
   raw?: boolean;
-  /** Mostly distinct values: skip the dictionary attempt, keep compression. */
+  /** Mostly distinct values: no dictionary, compressed. */
   plain?: boolean;
   /** Min/max statistics worth writing (what query engines prune on). */
   stats?: boolean;
@@ -36,7 +37,7 @@ export const OCSF_COLUMNS: Column[] = [
   { name: 'type_uid', type: 'INT32', get: () => OCSF_TYPE_UID },
   { name: 'severity_id', type: 'INT32', get: (r) => (deny(r) ? 2 : 1) },
   { name: 'activity_id', type: 'INT32', get: (r) => (deny(r) ? 2 : 1) },
-  { name: 'time', type: 'INT64', stats: true, get: (r) => BigInt(Math.floor(r.occurred_at_us / 1000)) },
+  { name: 'time', type: 'INT64', stats: true, get: (r) => Math.floor(r.occurred_at_us / 1000) },
   { name: 'zone_id', type: 'STRING', stats: true, get: (r) => r.zone_id },
   { name: 'request_id', type: 'STRING', plain: true, get: (r) => s(r.request_id) },
   { name: 'policy_set_version_id', type: 'STRING', get: (r) => s(r.policy_set_version_id) },
@@ -53,77 +54,117 @@ export const OCSF_COLUMNS: Column[] = [
   { name: 'metadata_json', type: 'STRING', plain: true, get: (r) => s(r.metadata_json) },
   { name: 'content_sha256', type: 'STRING', raw: true, get: (r) => r.content_sha256 },
   { name: 'chain_hmac', type: 'STRING', raw: true, get: (r) => s(r.chain_hmac) },
-  { name: 'chain_seq', type: 'INT64', stats: true, get: (r) => BigInt(r.chain_seq) },
+  { name: 'chain_seq', type: 'INT64', stats: true, get: (r) => r.chain_seq },
   // ledgerhub: what offline re-verification needs beyond Caracal's columns
   { name: 'occurred_at', type: 'STRING', plain: true, get: (r) => r.occurred_at_text },
   { name: 'ingested_at', type: 'STRING', plain: true, get: (r) => r.ingested_at_text },
   { name: 'prev_content_sha256', type: 'STRING', raw: true, get: (r) => s(r.prev_content_sha256) },
   { name: 'ingest_signature', type: 'STRING', raw: true, get: (r) => s(r.ingest_signature) },
-  { name: 'ledger_seq', type: 'INT64', stats: true, get: (r) => BigInt(r.ledger_seq) },
+  { name: 'ledger_seq', type: 'INT64', stats: true, get: (r) => r.ledger_seq },
 ];
 
 /**
- * Pages are compressed with Zstandard (level 1, native in Node's zlib): a third of the time of the
+ * Pages are compressed with Zstandard (level 1, native in Node's zlib): a third of the time of a
  * JavaScript Snappy encoder and less than half its size; every current Parquet reader (Spark, Trino and
  * Athena, DuckDB, pyarrow, BigQuery) reads ZSTD. Objects written with Snappy still decode.
  */
 export const PARQUET_CODEC = 'ZSTD';
-const zstd = (bytes: Uint8Array) =>
-  zstdCompressSync(bytes, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+/** parquet.thrift's CompressionCodec.ZSTD. */
+const ZSTD_CODEC_ID = 6;
+const zstd = (page: Buffer) => zstdCompressSync(page, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
 /** Bounded by the page's declared size: a tampered object cannot inflate without limit. */
 const unzstd = (bytes: Uint8Array, outputLength: number) =>
   zstdDecompressSync(bytes, { maxOutputLength: Math.max(1, outputLength) });
 
 /**
- * A string column as UTF-8 byte views into one buffer: no TextEncoder call and allocation per value,
- * for the columns written PLAIN.
+ * Every OCSF column's values in one pass over the rows: what OCSF_COLUMNS' getters compute (a test
+ * holds them equal), without a call through a different getter for every value.
  */
-export function utf8Column(values: string[]): Uint8Array[] {
-  // each value's own UTF-8 length (a lone surrogate is 3 bytes, U+FFFD, in both byteLength and write;
-  // joining first could re-pair two halves split across values and shift every later offset)
-  const lengths = values.map((v) => Buffer.byteLength(v, 'utf8'));
-  const bytes = Buffer.allocUnsafeSlow(lengths.reduce((a, b) => a + b, 0));
-  const out: Uint8Array[] = new Array(values.length);
-  let offset = 0;
-  for (let i = 0; i < values.length; i++) {
-    const n = bytes.write(values[i]!, offset, lengths[i]!, 'utf8');
-    out[i] = new Uint8Array(bytes.buffer, bytes.byteOffset + offset, n);
-    offset += n;
+export function ocsfColumnValues(rows: readonly ExportRow[]): Record<string, ParquetColumn['values']> {
+  const n = rows.length;
+  const ints = () => new Int32Array(n);
+  const longs = () => new Float64Array(n);
+  const strings = () => new Array<string>(n);
+  const v = {
+    class_uid: ints().fill(OCSF_CLASS_UID),
+    type_uid: ints().fill(OCSF_TYPE_UID),
+    severity_id: ints(),
+    activity_id: ints(),
+    time: longs(),
+    zone_id: strings(),
+    request_id: strings(),
+    policy_set_version_id: strings(),
+    decision: strings(),
+    metadata_version: strings().fill(OCSF_VERSION),
+    product_name: strings().fill(OCSF_PRODUCT),
+    event_id: strings(),
+    event_type: strings(),
+    policy_set_id: strings(),
+    manifest_sha: strings(),
+    evaluation_status: strings(),
+    determining_policies_json: strings(),
+    diagnostics_json: strings(),
+    metadata_json: strings(),
+    content_sha256: strings(),
+    chain_hmac: strings(),
+    chain_seq: longs(),
+    occurred_at: strings(),
+    ingested_at: strings(),
+    prev_content_sha256: strings(),
+    ingest_signature: strings(),
+    ledger_seq: longs(),
+  };
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    const severity = deny(r) ? 2 : 1;
+    v.severity_id[i] = severity;
+    v.activity_id[i] = severity;
+    v.time[i] = Math.floor(r.occurred_at_us / 1000);
+    v.zone_id[i] = r.zone_id;
+    v.request_id[i] = s(r.request_id);
+    v.policy_set_version_id[i] = s(r.policy_set_version_id);
+    v.decision[i] = s(r.decision);
+    v.event_id[i] = r.id;
+    v.event_type[i] = r.event_type;
+    v.policy_set_id[i] = s(r.policy_set_id);
+    v.manifest_sha[i] = s(r.manifest_sha);
+    v.evaluation_status[i] = s(r.evaluation_status);
+    v.determining_policies_json[i] = s(r.determining_policies_json);
+    v.diagnostics_json[i] = s(r.diagnostics_json);
+    v.metadata_json[i] = s(r.metadata_json);
+    v.content_sha256[i] = r.content_sha256;
+    v.chain_hmac[i] = s(r.chain_hmac);
+    v.chain_seq[i] = r.chain_seq;
+    v.occurred_at[i] = r.occurred_at_text;
+    v.ingested_at[i] = r.ingested_at_text;
+    v.prev_content_sha256[i] = s(r.prev_content_sha256);
+    v.ingest_signature[i] = s(r.ingest_signature);
+    v.ledger_seq[i] = r.ledger_seq;
   }
-  return out;
+  return v;
 }
 
+/** One object of OCSF rows: a row group per 100,000 rows, one page per column chunk. */
 export function encodeOcsfParquet(rows: ExportRow[]): Buffer {
-  const columnData: ColumnSource[] = OCSF_COLUMNS.map((c) => {
-    const strings = () => rows.map((r) => c.get(r) as string);
-    const data =
-      c.type === 'INT64'
-        ? BigInt64Array.from(rows, (r) => c.get(r) as bigint)
-        : c.type === 'INT32'
-          ? Int32Array.from(rows, (r) => c.get(r) as number)
-          : c.raw || c.plain
-            ? utf8Column(strings())
-            : strings();
-    const source: ColumnSource = {
+  const values = ocsfColumnValues(rows);
+  const columns = OCSF_COLUMNS.map(
+    (c): ParquetColumn => ({
       name: c.name,
-      data,
       type: c.type,
-      nullable: false,
+      values: values[c.name]!,
+      dictionary: !c.raw && !c.plain,
+      compressed: !c.raw,
       statistics: c.stats === true,
-    };
-    if (c.raw) return { ...source, encoding: 'PLAIN', codec: 'UNCOMPRESSED' };
-    return c.plain ? { ...source, encoding: 'PLAIN' } : source;
-  });
-  const out = parquetWriteBuffer({
-    columnData,
-    codec: PARQUET_CODEC,
-    compressors: { ZSTD: zstd },
-    statistics: false,
-    rowGroupSize: 100_000,
+    }),
+  );
+  return writeParquet({
+    columns,
+    rows: rows.length,
+    rowGroupRows: 100_000,
+    codec: { id: ZSTD_CODEC_ID, compress: zstd },
     createdBy: 'ledgerhub export',
     kvMetadata: [{ key: 'ocsf.class_uid', value: String(OCSF_CLASS_UID) }],
   });
-  return Buffer.from(out);
 }
 
 const orNull = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);

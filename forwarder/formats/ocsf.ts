@@ -32,8 +32,7 @@ export function ocsfEvent(e: LedgerEvent): Record<string, unknown> {
   };
   const out: Record<string, unknown> = {};
   for (const column of OCSF_COLUMNS) {
-    const value = column.get(row);
-    out[column.name] = typeof value === 'bigint' ? Number(value) : value;
+    out[column.name] = column.get(row);
   }
   return out;
 }

@@ -1,45 +1,22 @@
 // Export formats and planning, pure: NDJSON and OCSF Parquet carry every hashed field exactly (hashes
 // recompute from the file), manifests describe their rows, object keys follow Caracal's layout.
 import { describe, expect, it } from 'vitest';
-import { extendChains } from '../../ledger/append-batch.ts';
-import { contentSha256, isoFromMicros } from '../../ledger/chain.ts';
+import { contentSha256 } from '../../ledger/chain.ts';
 import { decodeNdjsonGz, encodeNdjsonGz, ndjsonLine, parseNdjsonLine } from '../../ledger/export-ndjson.ts';
 import { objectKey, splitParts } from '../../ledger/export-plan.ts';
-import { type ExportRow, isoFromUtcText, microsFromUtcText } from '../../ledger/integrity-row-stream.ts';
+import { isoFromUtcText, microsFromUtcText } from '../../ledger/integrity-row-stream.ts';
 import { compareWithManifest, manifestPayload, objectDigest, zoneRuns } from '../../ledger/manifest.ts';
-import { decodeOcsfParquet, encodeOcsfParquet, utf8Column } from '../../ledger/parquet-ocsf.ts';
-import { prepareEvent } from '../../ledger/prepare-event.ts';
-import { realisticEvents } from '../../ledger/scenarios.ts';
-
-function rows(n: number, raw: string[] = []): ExportRow[] {
-  const input = [
-    ...realisticEvents(n, { seed: 12, zones: ['z1', 'z2'] }).map((e) => JSON.stringify(e)),
-    ...raw,
-  ];
-  const events = input.map((data) => {
-    const p = prepareEvent(data, 'ab'.repeat(32));
-    if (!p.ok) throw new Error(p.error);
-    return p.event;
-  });
-  return extendChains(events, new Map(), 100, null).map((s, i) => ({
-    ...events[i]!,
-    ...s,
-    occurred_at_text: isoFromMicros(events[i]!.occurred_at_us),
-    ingested_at_text: isoFromMicros(events[i]!.occurred_at_us + 1234),
-    ingest_signature: events[i]!.ingest_signature,
-  }));
-}
-
-/** Raw JSON, so number texts such as 1.50 and 1e2 reach the ledger as a producer wrote them. */
-const tricky = `{"id": "evt-tricky", "zone_id": "z1", "event_type": "token_exchange", "request_id": "r\\t1\\n",
-  "decision": "deny", "evaluation_status": "scope_mismatch",
-  "determining_policies_json": [{"policy": "p", "weight": 1.50, "big": 12345678901234567890, "exp": 1e2}],
-  "diagnostics_json": [{"message": "quote \\" backslash \\\\ unicode \u00e9 \u2713 \u2028 emoji \ud83e\udd80"}],
-  "metadata_json": null, "occurred_at": "2026-03-04T05:06:07.123456789+02:00"}`;
+import {
+  decodeOcsfParquet,
+  encodeOcsfParquet,
+  OCSF_COLUMNS,
+  ocsfColumnValues,
+} from '../../ledger/parquet-ocsf.ts';
+import { exportRows, TRICKY_EVENT } from './export-rows.ts';
 
 describe('NDJSON export', () => {
   it('round-trips every field so content hashes recompute from the file, odd values included', () => {
-    const original = rows(50, [tricky]);
+    const original = exportRows(50, [TRICKY_EVENT]);
     const back = decodeNdjsonGz(encodeNdjsonGz(original, 4));
     expect(back).toEqual(
       original
@@ -53,7 +30,7 @@ describe('NDJSON export', () => {
   });
 
   it('writes one JSON object per line with the chain columns', () => {
-    const line = JSON.parse(ndjsonLine(rows(1)[0]!));
+    const line = JSON.parse(ndjsonLine(exportRows(1)[0]!));
     expect(Object.keys(line)).toEqual([
       'id',
       'zone_id',
@@ -89,7 +66,7 @@ describe('NDJSON export', () => {
 
 describe('OCSF Parquet export', () => {
   it('round-trips the rows and their hashes, odd values included', async () => {
-    const original = rows(40, [tricky]);
+    const original = exportRows(40, [TRICKY_EVENT]);
     const back = await decodeOcsfParquet(encodeOcsfParquet(original));
     expect(back.map((r) => [r.id, r.chain_seq, r.ledger_seq, r.occurred_at_us])).toEqual(
       original.map((r) => [r.id, r.chain_seq, r.ledger_seq, r.occurred_at_us]),
@@ -97,21 +74,17 @@ describe('OCSF Parquet export', () => {
     for (const r of back) expect(contentSha256(r)).toBe(r.content_sha256);
   });
 
-  it('encodes a string column to the same UTF-8 bytes per value, ASCII or not', () => {
-    for (const values of [
-      ['a', '', 'bc', '{"k":"v"}'],
-      ['zone-é', '', '日本語', '😀x', 'plain', '\u0000\t\n', 'ʼ; DROP TABLE audit_events; --'],
-      ['x\uD83D', '\uDE00y', 'zzz', '\uDFFF'],
-      [],
-    ]) {
-      const bytes = utf8Column(values);
-      expect(bytes.map((b) => Buffer.from(b).toString('utf8'))).toEqual(values.map((v) => v.toWellFormed()));
-      expect(bytes.map((b) => b.length)).toEqual(values.map((v) => Buffer.byteLength(v)));
+  it('fills every column in one pass with exactly what the column getters (and the forwarder) compute', () => {
+    const r = exportRows(40, [TRICKY_EVENT]);
+    const values = ocsfColumnValues(r);
+    expect(Object.keys(values)).toEqual(OCSF_COLUMNS.map((c) => c.name));
+    for (const c of OCSF_COLUMNS) {
+      expect(Array.from(values[c.name]! as ArrayLike<unknown>), c.name).toEqual(r.map(c.get));
     }
   });
 
   it('writes identical bytes for identical rows (a re-run compares equal)', () => {
-    const r = rows(30);
+    const r = exportRows(30);
     expect(encodeOcsfParquet(r).equals(encodeOcsfParquet(r))).toBe(true);
     expect(encodeNdjsonGz(r, 4).equals(encodeNdjsonGz(r, 4))).toBe(true);
   });
@@ -119,7 +92,7 @@ describe('OCSF Parquet export', () => {
 
 describe('manifests and planning', () => {
   it('describes each zone as chain runs and notices rows that do not match', () => {
-    const r = rows(30);
+    const r = exportRows(30);
     const body = encodeNdjsonGz(r, 1);
     const m = manifestPayload(
       {

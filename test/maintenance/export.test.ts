@@ -222,6 +222,48 @@ describe('export to a directory', () => {
     expect(report.objects).toHaveLength(2);
   });
 
+  it('adopts an object an earlier encoder wrote for the same rows before a crash, and refuses one with other rows', async () => {
+    const copies = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'lh-export-adopt-')));
+    try {
+      const key = (await new FileDestination(dir).list('audit/')).find((k) => k.endsWith('.ndjson.gz'))!;
+      const original = readFileSync(join(dir, key));
+      // the same rows compressed differently, and no manifest yet: the crash came between the two
+      const [same, other] = copies.map((c) => {
+        cpSync(dir, c, { recursive: true });
+        unlinkSync(join(c, `${key}.manifest.json`));
+        return c;
+      }) as [string, string];
+      const recompressed = gzipSync(gunzipSync(original), { level: 1 });
+      expect(recompressed.equals(original)).toBe(false);
+      writeFileSync(join(same, key), recompressed);
+
+      const adopted = await exportTo(new FileDestination(same));
+      expect(adopted.objects_existing).toBeGreaterThanOrEqual(1);
+      expect(readFileSync(join(same, key)).equals(recompressed)).toBe(true);
+      const verified = await verify(new FileDestination(same));
+      expect(verified.faults).toEqual([]);
+      expect(verified.events).toBe(120);
+
+      // one event's decision changed: the stored rows are not the ledger's, so nothing is overwritten
+      const lines = gunzipSync(original).toString().trimEnd().split('\n');
+      const row = JSON.parse(lines[3]!);
+      lines[3] = JSON.stringify({ ...row, decision: row.decision === 'deny' ? 'allow' : 'deny' });
+      const forged = gzipSync(`${lines.join('\n')}\n`);
+      writeFileSync(join(other, key), forged);
+      await expect(exportTo(new FileDestination(other))).rejects.toMatchObject({
+        code: 'export_conflict',
+        message: expect.stringMatching(
+          new RegExp(
+            `${key} already exists with different content \\(content_mismatch in zone ${row.zone_id} at chain_seq ${row.chain_seq}`,
+          ),
+        ),
+      });
+      expect(readFileSync(join(other, key)).equals(forged)).toBe(true);
+    } finally {
+      for (const c of copies) rmSync(c, { recursive: true, force: true });
+    }
+  });
+
   it('exports nothing new when nothing new was committed', async () => {
     const report = await exportTo(new FileDestination(dir));
     expect(report.hours).toEqual([]);

@@ -139,7 +139,7 @@ describe('policy objects', () => {
     ]);
   });
 
-  it('runs the worker and export as node --single-threaded-gc on the CLI; every other role through the image entrypoint', () => {
+  it('runs the worker and export as node with their GC flags on the CLI; every other role through the image entrypoint', () => {
     const commands = objects
       .filter((o) => o.kind === 'Deployment' || o.kind === 'CronJob')
       .flatMap((o) => podOf(o).containers.map((c: Json) => [c.name, c.command ?? null]));
@@ -149,7 +149,7 @@ describe('policy objects', () => {
       api: null,
       sweeper: null,
       retention: null,
-      export: ['node', '--single-threaded-gc', IMAGE_CLI],
+      export: ['node', '--single-threaded-gc', '--initial-old-space-size=64', IMAGE_CLI],
       verify: null,
     });
   });
