@@ -4,7 +4,7 @@
 // a format must tile the ledger's commit order, and each zone's chain must continue from object to
 // object. Every finding names the object, and the zone and chain_seq where there is one.
 import { ChainVerifier } from './chain-verifier.ts';
-import { CheckpointClaims, checkCheckpoints } from './checkpoint.ts';
+import { type CheckpointClaims, checkCheckpoints } from './checkpoint.ts';
 import type { ExportDestination } from './export-destination.ts';
 import { decodeNdjsonGz, ExportFormatError } from './export-ndjson.ts';
 import { MANIFEST_SUFFIX } from './export-plan.ts';
@@ -201,7 +201,10 @@ async function verifyObject(
   }
   let rows: ExportRow[];
   try {
-    rows = await decodeObject(key, body, m);
+    rows =
+      m.format === 'parquet' || key.endsWith('.parquet')
+        ? await decodeOcsfParquet(body)
+        : decodeNdjsonGz(body);
   } catch (err) {
     if (!(err instanceof ExportFormatError)) throw err;
     fault(key, 'object_unreadable', err.message);
@@ -210,33 +213,6 @@ async function verifyObject(
   for (const d of compareWithManifest(rows, m)) fault(key, 'manifest_mismatch', d);
   verifyRows(key, rows, m, opts.hmacKey, claims, fault);
   return { key, manifest: m, events: rows.length };
-}
-
-function decodeObject(key: string, body: Buffer, m: ManifestPayload): Promise<ExportRow[]> | ExportRow[] {
-  return m.format === 'parquet' || key.endsWith('.parquet') ? decodeOcsfParquet(body) : decodeNdjsonGz(body);
-}
-
-/**
- * What keeps an object from being exactly the rows a manifest describes (its count, ledger_seq range
- * and chain runs, every content hash recomputed and linked): empty when it is. For an object the
- * export finds already written with other bytes (an earlier encoder's, before a crash) and adopts,
- * so no HMAC or checkpoint is involved.
- */
-export async function objectRowsDiffer(key: string, body: Buffer, m: ManifestPayload): Promise<string[]> {
-  let rows: ExportRow[];
-  try {
-    rows = await decodeObject(key, body, m);
-  } catch (err) {
-    if (!(err instanceof ExportFormatError)) throw err;
-    return [err.message];
-  }
-  const problems = compareWithManifest(rows, m);
-  verifyRows(key, rows, m, null, new CheckpointClaims(), (_o, kind, detail, zone, seq) =>
-    problems.push(
-      `${kind}${zone === undefined || zone === null ? '' : ` in zone ${zone} at chain_seq ${seq}`}: ${detail}`,
-    ),
-  );
-  return problems;
 }
 
 /** Each zone's rows against the chain, restarting at every run the signed manifest declares. */

@@ -11,6 +11,7 @@ import type pg from 'pg';
 import type { CheckpointSigner } from './checkpoint-key.ts';
 import type { ExportFormatName } from './config/maintenance.ts';
 import { Errors, LedgerhubError } from './errors.ts';
+import { contentDifference } from './export-adopt.ts';
 import { type ExportDestination, FileDestination } from './export-destination.ts';
 import type { EncodedUnit } from './export-encode.ts';
 import { ExportEncoders } from './export-encoders.ts';
@@ -27,7 +28,6 @@ import {
   tombstoneKey,
 } from './export-plan.ts';
 import { CopyUnitSplitter } from './export-split.ts';
-import { objectRowsDiffer } from './export-verify.ts';
 import {
   advanceEvidence,
   completeUnits,
@@ -443,9 +443,9 @@ async function writeUnit(
 
 /**
  * Writes an export object unless its key is taken, and returns the manifest of what is stored there.
- * A key holding other bytes is adopted when those bytes are exactly the unit's rows (an earlier
- * version's encoder wrote them before the run was interrupted; verified row by row against the chain
- * runs the unit was encoded with); anything else is a conflict and nothing is overwritten.
+ * A key holding other bytes with the same content (an earlier version's encoder wrote it before the
+ * run was interrupted: the same NDJSON text, the same Parquet columns and values) is adopted and its
+ * manifest describes the stored bytes; anything else is a conflict and nothing is overwritten.
  */
 async function putObjectOnce(
   dest: ExportDestination,
@@ -465,19 +465,17 @@ async function putObjectOnce(
     report.objects_existing++;
     return describe(object);
   }
-  const manifest = existing === null ? null : describe(objectDigest(existing));
-  const problems = manifest
-    ? await objectRowsDiffer(key, existing!, manifest)
-    : ['it could not be read back'];
-  if (problems.length > 0) {
+  const difference =
+    existing === null ? 'it could not be read back' : await contentDifference(format, existing, body);
+  if (difference !== null) {
     throw new LedgerhubError(
       Errors.exportConflict,
-      `${dest.name}: ${key} already exists with different content (${problems.slice(0, 3).join('; ')}); it was not overwritten`,
+      `${dest.name}: ${key} already exists with different content (${difference}); it was not overwritten`,
       { key },
     );
   }
   report.objects_existing++;
-  return manifest!;
+  return describe(objectDigest(existing!));
 }
 
 async function put(dest: ExportDestination, key: string, body: Buffer, contentType: string) {

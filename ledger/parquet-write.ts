@@ -155,7 +155,8 @@ export function hybridIndices(indices: Int32Array, bitWidth: number): Buffer {
   return Buffer.from(out);
 }
 
-const bitWidthFor = (entries: number) => Math.max(1, Math.ceil(Math.log2(entries)));
+/** Bits for indices 0 .. entries - 1 (at least 1). */
+const bitWidthFor = (entries: number) => Math.max(1, 32 - Math.clz32(entries - 1));
 
 interface Statistics {
   min: Buffer;
@@ -195,6 +196,8 @@ function statisticsOf(type: ParquetColumn['type'], distinct: ArrayLike<number | 
   return { min: bytes(min), max: bytes(max) };
 }
 
+const I32_MAX = 0x7fff_ffff;
+
 function pageHeader(
   kind: 'data' | 'dictionary',
   raw: number,
@@ -202,6 +205,7 @@ function pageHeader(
   values: number,
   encoding: number,
 ) {
+  if (raw > I32_MAX || stored > I32_MAX) throw new RangeError(`parquet page of ${raw} bytes exceeds 2 GiB`);
   const header: ThriftStruct = [
     [1, 'i32', kind === 'data' ? PAGE.DATA_PAGE : PAGE.DICTIONARY_PAGE],
     [2, 'i32', raw],
@@ -260,6 +264,13 @@ function writePage(
   file.append(stored);
   return { offset, raw: header.length + body.length, stored: header.length + stored.length };
 }
+
+/** PageEncodingStats of a chunk's one page of that type. */
+const pageStats = (pageType: number, encoding: number): ThriftStruct => [
+  [1, 'i32', pageType],
+  [2, 'i32', encoding],
+  [3, 'i32', 1],
+];
 
 /** One column chunk of rows [from, to): its pages, and its ColumnChunk metadata. */
 function writeChunk(
@@ -347,6 +358,19 @@ function writeChunk(
           ]
         : undefined,
     ],
+    // which pages use which encoding: engines only prune on a dictionary when every data page uses it
+    [
+      13,
+      'list',
+      {
+        struct: dict
+          ? [
+              pageStats(PAGE.DICTIONARY_PAGE, ENCODING.PLAIN),
+              pageStats(PAGE.DATA_PAGE, ENCODING.RLE_DICTIONARY),
+            ]
+          : [pageStats(PAGE.DATA_PAGE, ENCODING.PLAIN)],
+      },
+    ],
   ];
   const start = dictionaryOffset ?? dataOffset;
   return {
@@ -362,6 +386,9 @@ function writeChunk(
 
 /** The whole file: row groups of up to rowGroupRows, one page per column chunk (two with a dictionary). */
 export function writeParquet(f: ParquetFile): Buffer {
+  if (!(Number.isSafeInteger(f.rowGroupRows) && f.rowGroupRows > 0)) {
+    throw new RangeError(`parquet row groups of ${f.rowGroupRows} rows`);
+  }
   for (const c of f.columns) {
     if (c.values.length !== f.rows)
       throw new Error(`parquet column ${c.name} has ${c.values.length} values, not ${f.rows}`);

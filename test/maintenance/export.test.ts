@@ -16,13 +16,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentSha256 } from '../../ledger/chain.ts';
 import { writeCheckpoint } from '../../ledger/checkpoint-store.ts';
 import { runExport } from '../../ledger/export.ts';
 import { type ExportDestination, FileDestination, S3Destination } from '../../ledger/export-destination.ts';
-import { decodeNdjsonGz } from '../../ledger/export-ndjson.ts';
+import { decodeNdjsonGz, parseNdjsonLine } from '../../ledger/export-ndjson.ts';
 import { type ExportVerifyReport, verifyExport } from '../../ledger/export-verify.ts';
 import { createMaintenanceMetrics } from '../../ledger/integrity-metrics.ts';
-import { decodeOcsfParquet } from '../../ledger/parquet-ocsf.ts';
+import { decodeOcsfParquet, OCSF_COLUMNS, ocsfColumnValues } from '../../ledger/parquet-ocsf.ts';
+import { writeParquet } from '../../ledger/parquet-write.ts';
 import { createLedgerFixture, type LedgerFixture } from '../support/ledger-fixture.ts';
 import { startRole } from '../support/role-process.ts';
 import { type S3StandIn, startS3StandIn } from '../support/s3/s3-server.ts';
@@ -222,45 +224,92 @@ describe('export to a directory', () => {
     expect(report.objects).toHaveLength(2);
   });
 
-  it('adopts an object an earlier encoder wrote for the same rows before a crash, and refuses one with other rows', async () => {
-    const copies = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'lh-export-adopt-')));
-    try {
-      const key = (await new FileDestination(dir).list('audit/')).find((k) => k.endsWith('.ndjson.gz'))!;
-      const original = readFileSync(join(dir, key));
-      // the same rows compressed differently, and no manifest yet: the crash came between the two
-      const [same, other] = copies.map((c) => {
-        cpSync(dir, c, { recursive: true });
-        unlinkSync(join(c, `${key}.manifest.json`));
-        return c;
-      }) as [string, string];
-      const recompressed = gzipSync(gunzipSync(original), { level: 1 });
-      expect(recompressed.equals(original)).toBe(false);
-      writeFileSync(join(same, key), recompressed);
-
-      const adopted = await exportTo(new FileDestination(same));
-      expect(adopted.objects_existing).toBeGreaterThanOrEqual(1);
-      expect(readFileSync(join(same, key)).equals(recompressed)).toBe(true);
-      const verified = await verify(new FileDestination(same));
-      expect(verified.faults).toEqual([]);
-      expect(verified.events).toBe(120);
-
-      // one event's decision changed: the stored rows are not the ledger's, so nothing is overwritten
-      const lines = gunzipSync(original).toString().trimEnd().split('\n');
-      const row = JSON.parse(lines[3]!);
-      lines[3] = JSON.stringify({ ...row, decision: row.decision === 'deny' ? 'allow' : 'deny' });
-      const forged = gzipSync(`${lines.join('\n')}\n`);
-      writeFileSync(join(other, key), forged);
-      await expect(exportTo(new FileDestination(other))).rejects.toMatchObject({
-        code: 'export_conflict',
-        message: expect.stringMatching(
-          new RegExp(
-            `${key} already exists with different content \\(content_mismatch in zone ${row.zone_id} at chain_seq ${row.chain_seq}`,
-          ),
-        ),
+  it('adopts an object an earlier encoder wrote with the same content before a crash, and refuses any other', async () => {
+    const keys = await new FileDestination(dir).list('audit/');
+    const ndjsonKey = keys.find((k) => k.endsWith('.ndjson.gz'))!;
+    const parquetKey = keys.find((k) => k.endsWith('.parquet'))!;
+    const ndjson = readFileSync(join(dir, ndjsonKey));
+    const parquet = readFileSync(join(dir, parquetKey));
+    const lines = gunzipSync(ndjson).toString().trimEnd().split('\n');
+    const rows = await decodeOcsfParquet(parquet);
+    /** The hour's Parquet columns, changed by `edit`, written without dictionaries: other bytes. */
+    const parquetOf = (edit: (v: ReturnType<typeof ocsfColumnValues>) => void) => {
+      const values = ocsfColumnValues(rows);
+      edit(values);
+      return writeParquet({
+        columns: OCSF_COLUMNS.map((c) => ({
+          name: c.name,
+          type: c.type,
+          values: values[c.name]!,
+          dictionary: false,
+          compressed: false,
+          statistics: false,
+        })),
+        rows: rows.length,
+        rowGroupRows: 7,
+        codec: { id: 0, compress: (b) => b },
+        createdBy: 'an earlier ledgerhub',
+        kvMetadata: [],
       });
-      expect(readFileSync(join(other, key)).equals(forged)).toBe(true);
-    } finally {
-      for (const c of copies) rmSync(c, { recursive: true, force: true });
+    };
+    // a middle event's decision changed, its hash recomputed and the next event's link moved with it
+    const forgedLines = [...lines];
+    const row = JSON.parse(lines[3]!);
+    const forgedRow = { ...row, decision: row.decision === 'deny' ? 'allow' : 'deny' };
+    forgedRow.content_sha256 = contentSha256(parseNdjsonLine(JSON.stringify(forgedRow), 4));
+    forgedLines[3] = JSON.stringify(forgedRow);
+    forgedLines[4] = JSON.stringify({
+      ...JSON.parse(lines[4]!),
+      prev_content_sha256: forgedRow.content_sha256,
+    });
+
+    const cases: { name: string; key: string; bytes: Buffer; refused?: RegExp }[] = [
+      { name: 'recompressed', key: ndjsonKey, bytes: gzipSync(gunzipSync(ndjson), { level: 1 }) },
+      { name: 'parquet re-encoded', key: parquetKey, bytes: parquetOf(() => {}) },
+      {
+        name: 'event forged with its hash',
+        key: ndjsonKey,
+        bytes: gzipSync(`${forgedLines.join('\n')}\n`),
+        refused: /\(line 4 differs\)/,
+      },
+      {
+        name: 'a column value changed',
+        key: parquetKey,
+        bytes: parquetOf((v) => {
+          (v.severity_id as Int32Array)[2] = 9;
+        }),
+        refused: /\(column severity_id differs at row 3\)/,
+      },
+      {
+        name: 'a gzip bomb',
+        key: ndjsonKey,
+        bytes: gzipSync(Buffer.alloc(64 << 20)),
+        refused: /does not decompress to at most \d+ bytes/,
+      },
+    ];
+    for (const c of cases) {
+      const copy = mkdtempSync(join(tmpdir(), 'lh-export-adopt-'));
+      try {
+        // the crash came between the object and its manifest
+        cpSync(dir, copy, { recursive: true });
+        unlinkSync(join(copy, `${c.key}.manifest.json`));
+        writeFileSync(join(copy, c.key), c.bytes);
+        const run = exportTo(new FileDestination(copy));
+        if (c.refused) {
+          await expect(run, c.name).rejects.toMatchObject({
+            code: 'export_conflict',
+            message: expect.stringMatching(c.refused),
+          });
+        } else {
+          expect((await run).objects_existing, c.name).toBeGreaterThanOrEqual(1);
+          const verified = await verify(new FileDestination(copy));
+          expect(verified.faults, c.name).toEqual([]);
+          expect(verified.events, c.name).toBe(120);
+        }
+        expect(readFileSync(join(copy, c.key)).equals(c.bytes), c.name).toBe(true);
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
     }
   });
 

@@ -162,6 +162,25 @@ describe('Parquet writer', () => {
     expect(stats[3]).toBeUndefined();
   });
 
+  it('declares the page encodings of each chunk, so engines know a chunk is entirely dictionary-encoded', () => {
+    const f = file([
+      column({ name: 'dict', type: 'STRING', values: ['a', 'b', 'a', 'a'] }),
+      column({ name: 'plain', type: 'STRING', values: ['a', 'b', 'c', 'd'] }),
+    ]);
+    const chunks = parquetMetadata(arrayBuffer(f)).row_groups[0]!.columns.map((c) => c.meta_data);
+    expect(chunks.map((m) => m?.encoding_stats)).toEqual([
+      [
+        { page_type: 'DICTIONARY_PAGE', encoding: 'PLAIN', count: 1 },
+        { page_type: 'DATA_PAGE', encoding: 'RLE_DICTIONARY', count: 1 },
+      ],
+      [{ page_type: 'DATA_PAGE', encoding: 'PLAIN', count: 1 }],
+    ]);
+    expect(chunks.map((m) => m?.encodings)).toEqual([
+      ['PLAIN', 'RLE', 'RLE_DICTIONARY'],
+      ['PLAIN', 'RLE'],
+    ]);
+  });
+
   it('splits rows into row groups and reads back in order', async () => {
     const values = Array.from({ length: 10 }, (_, i) => i);
     const f = file([column({ name: 'n', type: 'INT32', values: Int32Array.from(values) })], 4);
@@ -176,7 +195,7 @@ describe('Parquet writer', () => {
     expect(parquetMetadata(arrayBuffer(f)).schema.map((s) => s.name)).toEqual(['root', 'n']);
   });
 
-  it('refuses columns of different lengths', () => {
+  it('refuses columns of different lengths, and empty row groups', () => {
     expect(() =>
       writeParquet({
         columns: [
@@ -190,5 +209,8 @@ describe('Parquet writer', () => {
         kvMetadata: [],
       }),
     ).toThrow(/column b has 1 values, not 2/);
+    expect(() => file([column({ name: 'a', type: 'INT32', values: Int32Array.from([1]) })], 0)).toThrow(
+      /row groups of 0 rows/,
+    );
   });
 });
