@@ -95,7 +95,7 @@ async function main() {
   const dropped = retention.dropped.reduce((s, d) => s + d.event_count, 0);
   const dropS = retention.timings.drop_ms / 1000;
   progress(
-    `  dropped ${retention.dropped.length} partitions (${dropped} rows): drop ${dropS.toFixed(3)} s; ` +
+    `  dropped ${retention.dropped.length} partitions (${dropped} rows): drop ${dropS.toFixed(4)} s; ` +
       `tombstone preparation ${(retention.timings.prepare_ms / 1000).toFixed(2)} s, reclaim (DROP of the ` +
       `${retention.tables_reclaimed} retired tables) ${(retention.timings.reclaim_ms / 1000).toFixed(2)} s, id-registry prune ` +
       `${(retention.timings.prune_ms / 1000).toFixed(2)} s, whole run ${(retention.timings.total_ms / 1000).toFixed(2)} s`,
@@ -144,7 +144,7 @@ async function main() {
   await stack.stop();
   result('bench:retention', {
     rows: N,
-    drop_s: dropS.toFixed(3),
+    drop_s: dropS.toFixed(4),
     delete_s: deleteS.toFixed(2),
     drop_speedup: (deleteS / dropS).toFixed(1),
     export_eps: Math.round(exportEps),

@@ -254,8 +254,9 @@ async function runLocked(
     report.ids_pruned = await pruneIdRegistry(client, opts.pruneBatch, say);
     report.timings.prune_ms = performance.now() - t2;
   }
+  // to 0.1 ms: the retire transaction takes ~15 ms, where whole milliseconds are a 3-6% step
   for (const k of ['prepare_ms', 'drop_ms', 'reclaim_ms', 'prune_ms'] as const)
-    report.timings[k] = Math.round(report.timings[k]);
+    report.timings[k] = Math.round(report.timings[k] * 10) / 10;
 
   if (!opts.dryRun && opts.selfAudit) {
     const a = opts.selfAudit;
@@ -348,16 +349,29 @@ async function retireOnce(
       }
     }
     const ids = await recordTombstones(client, tombstones);
-    await client.query('SELECT ledgerhub_retire_partitions($1, $2)', [
+    await retireAndCommit(
+      client,
       chunk.map((p) => p.name),
       retentionDays,
-    ]);
-    await client.query('COMMIT');
+    );
     return ids;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Detaches the partitions and commits in one round trip (simple protocol, so the two statements travel
+ * together): the commit lock is held for one network exchange less. The names are checked against the
+ * partition pattern here and again by the SECURITY DEFINER function.
+ */
+async function retireAndCommit(client: pg.ClientBase, names: string[], retentionDays: number): Promise<void> {
+  if (!names.every((n) => PARTITION_PATTERN.test(n)) || !Number.isSafeInteger(retentionDays)) {
+    throw new Error('retireAndCommit: partition names and an integer retention expected');
+  }
+  const list = names.map((n) => client.escapeLiteral(n)).join(', ');
+  await client.query(`SELECT ledgerhub_retire_partitions(ARRAY[${list}]::text[], ${retentionDays}); COMMIT`);
 }
 
 async function ledgerHead(client: pg.ClientBase): Promise<number> {
