@@ -83,8 +83,13 @@ export function parseNdjsonLine(line: string, lineNo: number): ExportRow {
   const occurred = typeof o.occurred_at === 'string' ? parseOccurredAt(o.occurred_at) : null;
   const ingested = typeof o.ingested_at === 'string' ? parseOccurredAt(o.ingested_at) : null;
   if (!occurred) throw new ExportFormatError(`line ${lineNo}: occurred_at is not an RFC 3339 instant`);
-  if (typeof o.chain_seq !== 'number' || typeof o.ledger_seq !== 'number') {
-    throw new ExportFormatError(`line ${lineNo}: chain_seq and ledger_seq must be numbers`);
+  if (
+    typeof o.chain_seq !== 'number' ||
+    typeof o.ledger_seq !== 'number' ||
+    !Number.isSafeInteger(o.chain_seq) ||
+    !Number.isSafeInteger(o.ledger_seq)
+  ) {
+    throw new ExportFormatError(`line ${lineNo}: chain_seq and ledger_seq must be integers`);
   }
   return {
     ...(row as unknown as Pick<ExportRow, (typeof TEXT_COLUMNS)[number] | (typeof JSON_COLUMNS)[number]>),

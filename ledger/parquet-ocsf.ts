@@ -184,6 +184,15 @@ export async function decodeOcsfParquet(bytes: Buffer): Promise<ExportRow[]> {
   return objects.map((o, i) => {
     const occurred = parseOccurredAt(String(o.occurred_at ?? ''));
     if (!occurred) throw new ExportFormatError(`row ${i + 1}: occurred_at is not an RFC 3339 instant`);
+    // a missing column reads as undefined: NaN would slip through every range check after it
+    for (const k of ['chain_seq', 'ledger_seq'] as const) {
+      const v = o[k];
+      if (!((typeof v === 'bigint' || typeof v === 'number') && Number.isSafeInteger(Number(v)))) {
+        throw new ExportFormatError(
+          `row ${i + 1}: ${k} is ${o[k] === undefined ? 'missing' : 'not an integer'}`,
+        );
+      }
+    }
     return {
       id: String(o.event_id ?? ''),
       zone_id: String(o.zone_id ?? ''),

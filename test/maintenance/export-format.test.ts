@@ -12,6 +12,7 @@ import {
   OCSF_COLUMNS,
   ocsfColumnValues,
 } from '../../ledger/parquet-ocsf.ts';
+import { writeParquet } from '../../ledger/parquet-write.ts';
 import { exportRows, TRICKY_EVENT } from './export-rows.ts';
 
 describe('NDJSON export', () => {
@@ -61,6 +62,16 @@ describe('NDJSON export', () => {
     expect(() =>
       parseNdjsonLine('{"id":"a","occurred_at":"yesterday","chain_seq":1,"ledger_seq":1}', 3),
     ).toThrow(/line 3: occurred_at/);
+    const at = '"occurred_at":"2026-11-27T10:00:00.000000Z"';
+    for (const seqs of [
+      '"chain_seq":1,"ledger_seq":5.5',
+      '"chain_seq":"1","ledger_seq":5',
+      '"chain_seq":1',
+    ]) {
+      expect(() => parseNdjsonLine(`{"id":"a",${at},${seqs}}`, 2), seqs).toThrow(
+        /line 2: chain_seq and ledger_seq must be integers/,
+      );
+    }
   });
 });
 
@@ -81,6 +92,27 @@ describe('OCSF Parquet export', () => {
     for (const c of OCSF_COLUMNS) {
       expect(Array.from(values[c.name]! as ArrayLike<unknown>), c.name).toEqual(r.map(c.get));
     }
+  });
+
+  it('refuses an object without its ledger_seq column rather than read NaN into every range check', async () => {
+    const r = exportRows(5);
+    const values = ocsfColumnValues(r);
+    const withoutLedgerSeq = writeParquet({
+      columns: OCSF_COLUMNS.filter((c) => c.name !== 'ledger_seq').map((c) => ({
+        name: c.name,
+        type: c.type,
+        values: values[c.name]!,
+        dictionary: false,
+        compressed: false,
+        statistics: false,
+      })),
+      rows: r.length,
+      rowGroupRows: 100,
+      codec: { id: 0, compress: (b) => b },
+      createdBy: 'test',
+      kvMetadata: [],
+    });
+    await expect(decodeOcsfParquet(withoutLedgerSeq)).rejects.toThrow(/row 1: ledger_seq is missing/);
   });
 
   it('writes identical bytes for identical rows (a re-run compares equal)', () => {
