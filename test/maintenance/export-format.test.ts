@@ -12,8 +12,7 @@ import {
   OCSF_COLUMNS,
   ocsfColumnValues,
 } from '../../ledger/parquet-ocsf.ts';
-import { writeParquet } from '../../ledger/parquet-write.ts';
-import { exportRows, TRICKY_EVENT } from './export-rows.ts';
+import { exportRows, ocsfParquetVariant, TRICKY_EVENT } from './export-rows.ts';
 
 describe('NDJSON export', () => {
   it('round-trips every field so content hashes recompute from the file, odd values included', () => {
@@ -96,22 +95,7 @@ describe('OCSF Parquet export', () => {
 
   it('refuses an object without its ledger_seq column rather than read NaN into every range check', async () => {
     const r = exportRows(5);
-    const values = ocsfColumnValues(r);
-    const withoutLedgerSeq = writeParquet({
-      columns: OCSF_COLUMNS.filter((c) => c.name !== 'ledger_seq').map((c) => ({
-        name: c.name,
-        type: c.type,
-        values: values[c.name]!,
-        dictionary: false,
-        compressed: false,
-        statistics: false,
-      })),
-      rows: r.length,
-      rowGroupRows: 100,
-      codec: { id: 0, compress: (b) => b },
-      createdBy: 'test',
-      kvMetadata: [],
-    });
+    const withoutLedgerSeq = ocsfParquetVariant(r, { omit: ['ledger_seq'] });
     await expect(decodeOcsfParquet(withoutLedgerSeq)).rejects.toThrow(/row 1: ledger_seq is missing/);
   });
 

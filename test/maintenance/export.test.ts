@@ -23,12 +23,12 @@ import { type ExportDestination, FileDestination, S3Destination } from '../../le
 import { decodeNdjsonGz, parseNdjsonLine } from '../../ledger/export-ndjson.ts';
 import { type ExportVerifyReport, verifyExport } from '../../ledger/export-verify.ts';
 import { createMaintenanceMetrics } from '../../ledger/integrity-metrics.ts';
-import { decodeOcsfParquet, OCSF_COLUMNS, ocsfColumnValues } from '../../ledger/parquet-ocsf.ts';
-import { writeParquet } from '../../ledger/parquet-write.ts';
+import { decodeOcsfParquet } from '../../ledger/parquet-ocsf.ts';
 import { createLedgerFixture, type LedgerFixture } from '../support/ledger-fixture.ts';
 import { startRole } from '../support/role-process.ts';
 import { type S3StandIn, startS3StandIn } from '../support/s3/s3-server.ts';
 import { waitFor } from '../support/wait.ts';
+import { ocsfParquetVariant } from './export-rows.ts';
 import {
   appendEvents,
   backdateIngestion,
@@ -232,26 +232,6 @@ describe('export to a directory', () => {
     const parquet = readFileSync(join(dir, parquetKey));
     const lines = gunzipSync(ndjson).toString().trimEnd().split('\n');
     const rows = await decodeOcsfParquet(parquet);
-    /** The hour's Parquet columns, changed by `edit`, written without dictionaries: other bytes. */
-    const parquetOf = (edit: (v: ReturnType<typeof ocsfColumnValues>) => void) => {
-      const values = ocsfColumnValues(rows);
-      edit(values);
-      return writeParquet({
-        columns: OCSF_COLUMNS.map((c) => ({
-          name: c.name,
-          type: c.type,
-          values: values[c.name]!,
-          dictionary: false,
-          compressed: false,
-          statistics: false,
-        })),
-        rows: rows.length,
-        rowGroupRows: 7,
-        codec: { id: 0, compress: (b) => b },
-        createdBy: 'an earlier ledgerhub',
-        kvMetadata: [],
-      });
-    };
     // a middle event's decision changed, its hash recomputed and the next event's link moved with it
     const forgedLines = [...lines];
     const row = JSON.parse(lines[3]!);
@@ -265,7 +245,7 @@ describe('export to a directory', () => {
 
     const cases: { name: string; key: string; bytes: Buffer; refused?: RegExp }[] = [
       { name: 'recompressed', key: ndjsonKey, bytes: gzipSync(gunzipSync(ndjson), { level: 1 }) },
-      { name: 'parquet re-encoded', key: parquetKey, bytes: parquetOf(() => {}) },
+      { name: 'parquet re-encoded', key: parquetKey, bytes: ocsfParquetVariant(rows) },
       {
         name: 'event forged with its hash',
         key: ndjsonKey,
@@ -275,8 +255,10 @@ describe('export to a directory', () => {
       {
         name: 'a column value changed',
         key: parquetKey,
-        bytes: parquetOf((v) => {
-          (v.severity_id as Int32Array)[2] = 9;
+        bytes: ocsfParquetVariant(rows, {
+          edit: (v) => {
+            (v.severity_id as Int32Array)[2] = 9;
+          },
         }),
         refused: /\(column severity_id differs at row 3\)/,
       },
