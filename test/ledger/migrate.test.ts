@@ -18,25 +18,39 @@ describe('migrations', () => {
     expect(result.alreadyApplied).toBe(loadMigrations().length);
   });
 
-  it('store tombstone documents lz4-compressed (they are written under the commit lock)', async () => {
-    const doc = JSON.stringify({
-      zones: Array.from({ length: 40 }, (_, i) => ({
-        zone_id: `zone-${i}`,
-        from: i,
-        sha256: 'ab'.repeat(32),
-      })),
-    });
-    await db.pool.query(
-      `INSERT INTO audit_tombstones (partition_name, day, event_count, key_fingerprint, document)
-       VALUES ('audit_events_p20000101', '2000-01-01', 0, 'test', $1)`,
-      [doc],
-    );
-    const { rows } = await db.pool.query<{ method: string }>(
-      "SELECT pg_column_compression(document) AS method FROM audit_tombstones WHERE partition_name = 'audit_events_p20000101'",
-    );
-    await db.pool.query("DELETE FROM audit_tombstones WHERE partition_name = 'audit_events_p20000101'");
-    expect(doc.length).toBeGreaterThan(2048);
-    expect(rows[0]!.method).toBe('lz4');
+  it('store tombstone documents (written under the commit lock) inline up to ~8 KB, lz4-compressed above', async () => {
+    const doc = (zones: number) =>
+      JSON.stringify({
+        zones: Array.from({ length: zones }, (_, i) => ({
+          zone_id: `zone-${i}`,
+          from: i,
+          sha256: 'ab'.repeat(32),
+        })),
+      });
+    const stored: Record<string, string | null> = {};
+    for (const [name, zones] of [
+      ['typical', 40],
+      ['large', 400],
+    ] as const) {
+      const part = name === 'typical' ? 'audit_events_p20000101' : 'audit_events_p20000102';
+      await db.pool.query(
+        `INSERT INTO audit_tombstones (partition_name, day, event_count, key_fingerprint, document)
+         VALUES ($1, '2000-01-01', 0, 'test', $2)`,
+        [part, doc(zones)],
+      );
+      const { rows } = await db.pool.query<{ method: string | null }>(
+        'SELECT pg_column_compression(document) AS method FROM audit_tombstones WHERE partition_name = $1',
+        [part],
+      );
+      await db.pool.query('DELETE FROM audit_tombstones WHERE partition_name = $1', [part]);
+      stored[name] = rows[0]!.method;
+    }
+    expect(doc(40).length).toBeGreaterThan(2048);
+    expect(doc(40).length).toBeLessThan(8000);
+    // under the default 2 KB target it would have been compressed (and stored out of line)
+    expect(stored.typical).toBeNull();
+    expect(doc(400).length).toBeGreaterThan(8160);
+    expect(stored.large).toBe('lz4');
   });
 
   it('run safely from two runners at once', async () => {
