@@ -3,9 +3,10 @@
 // version's encoder may have compressed the same content differently before its run was interrupted;
 // such an object is kept (adopted), anything else is a conflict. Decompression is bounded by what this
 // run's own object needs, so a planted bomb fails the comparison instead of the process.
-import { gunzipSync, zstdDecompressSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { type FileMetaData, parquetMetadata, parquetReadObjects } from 'hyparquet';
 import type { ExportFormatName } from './config/maintenance.ts';
+import { parquetFile, unzstd } from './parquet-ocsf.ts';
 
 /** Decompressed Parquet pages allowed beyond this run's own object's total, for other encodings' overhead. */
 const PARQUET_SLACK = 4;
@@ -37,8 +38,6 @@ function ndjsonDifference(existing: Buffer, ours: Buffer): string | null {
   return `line ${line} differs`;
 }
 
-const arrayBuffer = (b: Buffer) => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
-
 function leaves(meta: FileMetaData): string[] {
   return meta.schema
     .slice(1)
@@ -46,12 +45,12 @@ function leaves(meta: FileMetaData): string[] {
 }
 
 async function parquetDifference(existing: Buffer, ours: Buffer): Promise<string | null> {
-  const oursFile = arrayBuffer(ours);
+  const oursFile = parquetFile(ours);
   const oursMeta = parquetMetadata(oursFile);
   let file: ArrayBuffer;
   let meta: FileMetaData;
   try {
-    file = arrayBuffer(existing);
+    file = parquetFile(existing);
     meta = parquetMetadata(file);
   } catch (err) {
     return `it is not a readable Parquet file (${(err as Error).message})`;
@@ -69,12 +68,10 @@ async function parquetDifference(existing: Buffer, ours: Buffer): Promise<string
     PARQUET_SLACK_BYTES;
   const boundedZstd = (bytes: Uint8Array, outputLength: number) => {
     if (outputLength > budget) throw new Error('decompressed pages exceed what the content needs');
-    const out = zstdDecompressSync(bytes, { maxOutputLength: Math.max(1, outputLength) });
+    const out = unzstd(bytes, outputLength);
     budget -= out.length;
     return out;
   };
-  const plainZstd = (bytes: Uint8Array, outputLength: number) =>
-    zstdDecompressSync(bytes, { maxOutputLength: Math.max(1, outputLength) });
   for (const name of oursMeta.schema.slice(1).map((e) => e.name)) {
     let theirs: Record<string, unknown>[];
     try {
@@ -91,7 +88,7 @@ async function parquetDifference(existing: Buffer, ours: Buffer): Promise<string
       file: oursFile,
       metadata: oursMeta,
       columns: [name],
-      compressors: { ZSTD: plainZstd },
+      compressors: { ZSTD: unzstd },
     })) as Record<string, unknown>[];
     for (let i = 0; i < mine.length; i++) {
       if (theirs[i]?.[name] !== mine[i]![name]) return `column ${name} differs at row ${i + 1}`;

@@ -40,7 +40,7 @@ import type { MaintenanceMetrics } from './integrity-metrics.ts';
 import { copyChunksOut, EXPORT_COPY_COLUMNS } from './integrity-row-stream.ts';
 import { recordMaintenanceRun } from './integrity-self-audit.ts';
 import { signDocument } from './integrity-signature.ts';
-import { type ManifestObject, type ManifestPayload, manifestPayload, objectDigest } from './manifest.ts';
+import { manifestPayload, objectDigest } from './manifest.ts';
 import { sha256Hex } from './s3-sigv4.ts';
 import type { HmacKey } from './stream-codec.ts';
 
@@ -398,25 +398,31 @@ async function writeUnit(
 ): Promise<WrittenObject[]> {
   return Promise.all(
     encoded.objects.map(async (object) => {
-      const { format } = object;
+      const { format, body } = object;
       const key = objectKey(opts.prefix, unit.hourMs, unit.part, unit.parts, format);
-      const describe = (stored: ManifestObject) =>
-        manifestPayload(
-          {
-            objectKey: key,
-            format: FORMATS[format].label as 'ndjson.gz' | 'parquet',
-            hourMs: unit.hourMs,
-            part: unit.part,
-            parts: unit.parts,
-            afterSeq: unit.afterSeq,
-            lastSeq: unit.lastSeq,
-          },
-          encoded.events,
-          encoded.zones,
-          stored,
-        );
       // the object first, then its manifest: a manifest never points at an object that was not written
-      const manifest = await putObjectOnce(deps.destination, key, object, describe, report);
+      const stored = await putOnce(
+        deps.destination,
+        key,
+        body,
+        FORMATS[format].contentType,
+        report,
+        (existing) => contentDifference(format, existing, body),
+      );
+      const manifest = manifestPayload(
+        {
+          objectKey: key,
+          format: FORMATS[format].label as 'ndjson.gz' | 'parquet',
+          hourMs: unit.hourMs,
+          part: unit.part,
+          parts: unit.parts,
+          afterSeq: unit.afterSeq,
+          lastSeq: unit.lastSeq,
+        },
+        encoded.events,
+        encoded.zones,
+        stored === body ? object : objectDigest(stored),
+      );
       const manifestText = `${JSON.stringify(signDocument(deps.signer!, manifest), null, 2)}\n`;
       await putOnce(
         deps.destination,
@@ -442,45 +448,22 @@ async function writeUnit(
 }
 
 /**
- * Writes an export object unless its key is taken, and returns the manifest of what is stored there.
- * A key holding other bytes with the same content (an earlier version's encoder wrote it before the
- * run was interrupted: the same NDJSON text, the same Parquet columns and values) is adopted and its
- * manifest describes the stored bytes; anything else is a conflict and nothing is overwritten.
+ * Writes unless the key is taken, and returns the bytes stored there. An existing object must hold the
+ * very same bytes, or, when `sameContent` is given, the same content in other bytes (an earlier
+ * version's encoder wrote it before the run was interrupted): it then names the first difference, or
+ * null. Anything else is a conflict, and nothing is ever overwritten.
  */
-async function putObjectOnce(
+async function putOnce(
   dest: ExportDestination,
   key: string,
-  object: EncodedUnit['objects'][number],
-  describe: (stored: ManifestObject) => ManifestPayload,
+  body: Buffer,
+  contentType: string,
   report: ExportReport,
-): Promise<ManifestPayload> {
-  const { format, body } = object;
-  const outcome = await put(dest, key, body, FORMATS[format].contentType);
-  if (outcome === 'created') {
-    report.objects_written++;
-    return describe(object);
-  }
-  const existing = await dest.get(key);
-  if (existing !== null && sha256Hex(existing) === object.sha256) {
-    report.objects_existing++;
-    return describe(object);
-  }
-  const difference =
-    existing === null ? 'it could not be read back' : await contentDifference(format, existing, body);
-  if (difference !== null) {
-    throw new LedgerhubError(
-      Errors.exportConflict,
-      `${dest.name}: ${key} already exists with different content (${difference}); it was not overwritten`,
-      { key },
-    );
-  }
-  report.objects_existing++;
-  return describe(objectDigest(existing!));
-}
-
-async function put(dest: ExportDestination, key: string, body: Buffer, contentType: string) {
+  sameContent?: (existing: Buffer) => Promise<string | null>,
+): Promise<Buffer> {
+  let outcome: Awaited<ReturnType<ExportDestination['putIfAbsent']>>;
   try {
-    return await dest.putIfAbsent(key, body, contentType);
+    outcome = await dest.putIfAbsent(key, body, contentType);
   } catch (err) {
     throw new LedgerhubError(
       Errors.exportUnavailable,
@@ -489,30 +472,28 @@ async function put(dest: ExportDestination, key: string, body: Buffer, contentTy
       { cause: err },
     );
   }
-}
-
-/** Writes unless present; an existing object must hold the very same bytes. */
-async function putOnce(
-  dest: ExportDestination,
-  key: string,
-  body: Buffer,
-  contentType: string,
-  report: ExportReport,
-): Promise<void> {
-  const outcome = await put(dest, key, body, contentType);
   if (outcome === 'created') {
     report.objects_written++;
-    return;
+    return body;
   }
   const existing = await dest.get(key);
-  if (existing === null || sha256Hex(existing) !== sha256Hex(body)) {
+  const difference =
+    existing === null
+      ? 'it could not be read back'
+      : sha256Hex(existing) === sha256Hex(body)
+        ? null
+        : sameContent
+          ? await sameContent(existing)
+          : 'other bytes';
+  if (difference !== null) {
     throw new LedgerhubError(
       Errors.exportConflict,
-      `${dest.name}: ${key} already exists with different content; it was not overwritten`,
+      `${dest.name}: ${key} already exists with different content (${difference}); it was not overwritten`,
       { key },
     );
   }
   report.objects_existing++;
+  return existing!;
 }
 
 /** Checkpoints and tombstones created since the last run, one object each. */

@@ -73,7 +73,7 @@ export const PARQUET_CODEC = 'ZSTD';
 const ZSTD_CODEC_ID = 6;
 const zstd = (page: Buffer) => zstdCompressSync(page, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
 /** Bounded by the page's declared size: a tampered object cannot inflate without limit. */
-const unzstd = (bytes: Uint8Array, outputLength: number) =>
+export const unzstd = (bytes: Uint8Array, outputLength: number) =>
   zstdDecompressSync(bytes, { maxOutputLength: Math.max(1, outputLength) });
 
 /**
@@ -167,17 +167,20 @@ export function encodeOcsfParquet(rows: ExportRow[]): Buffer {
   });
 }
 
+/** An object's bytes as the ArrayBuffer the Parquet reader takes (a copy: a Buffer may share a pool). */
+export const parquetFile = (bytes: Buffer) =>
+  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+
 const orNull = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
 
 /** Reads an OCSF Parquet export back into rows; throws ExportFormatError on a damaged object. */
 export async function decodeOcsfParquet(bytes: Buffer): Promise<ExportRow[]> {
   let objects: Record<string, unknown>[];
   try {
-    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    objects = (await parquetReadObjects({ file, compressors: { ZSTD: unzstd } })) as Record<
-      string,
-      unknown
-    >[];
+    objects = (await parquetReadObjects({
+      file: parquetFile(bytes),
+      compressors: { ZSTD: unzstd },
+    })) as Record<string, unknown>[];
   } catch (err) {
     throw new ExportFormatError(`parquet: ${(err as Error).message}`);
   }

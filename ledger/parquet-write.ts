@@ -2,7 +2,7 @@
 // per column straight from arrays of values: PLAIN or dictionary pages (version 1), Zstandard or no
 // compression, min/max statistics. The general-purpose writer it replaces spent half the export's
 // encoding time building an object per value and re-copying growing buffers.
-import { compactStruct, type ThriftStruct } from './thrift-compact.ts';
+import { compactStruct, pushVarint, type ThriftStruct } from './thrift-compact.ts';
 
 export interface ParquetColumn {
   name: string;
@@ -97,15 +97,6 @@ function dictionaryOf(values: Values, from: number, to: number): Dictionary | nu
     indices[i] = k;
   }
   return { entries, indices };
-}
-
-/** Unsigned LEB128, as the hybrid encoding's run headers use. */
-function pushVarint(out: number[], n: number): void {
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
 }
 
 /**

@@ -17,16 +17,20 @@ export type ThriftList =
 /** Compact-protocol type codes (as field types; a bool field carries its value in the code). */
 const CT = { TRUE: 1, FALSE: 2, I16: 4, I32: 5, I64: 6, BINARY: 8, LIST: 9, STRUCT: 12 } as const;
 
+/** Unsigned LEB128 up to 2^53 (arithmetic, not bit operators, which stop at 32 bits). */
+export function pushVarint(out: number[], n: number): void {
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+}
+
 class CompactWriter {
   readonly bytes: number[] = [];
 
   varint(n: number): void {
-    // unsigned, up to 2^53: arithmetic rather than bit operators, which stop at 32 bits
-    while (n >= 0x80) {
-      this.bytes.push((n % 0x80) | 0x80);
-      n = Math.floor(n / 0x80);
-    }
-    this.bytes.push(n);
+    pushVarint(this.bytes, n);
   }
 
   zigzag(n: number): void {

@@ -6,18 +6,17 @@ import { tableFromIPC } from 'apache-arrow';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { readParquet } from 'parquet-wasm/node';
 import { describe, expect, it } from 'vitest';
-import { encodeOcsfParquet, OCSF_COLUMNS, ocsfColumnValues } from '../../ledger/parquet-ocsf.ts';
+import { encodeOcsfParquet, OCSF_COLUMNS, ocsfColumnValues, parquetFile } from '../../ledger/parquet-ocsf.ts';
 import { hybridIndices, type ParquetColumn, writeParquet } from '../../ledger/parquet-write.ts';
 import { exportRows, TRICKY_EVENT } from './export-rows.ts';
 
 const zstd = { id: 6, compress: (b: Buffer) => zstdCompressSync(b) };
-const arrayBuffer = (b: Buffer) => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
 const plainValue = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
 
 /** Rows as hyparquet reads them. */
 async function hyparquetRows(file: Buffer): Promise<Record<string, unknown>[]> {
   const rows = (await parquetReadObjects({
-    file: arrayBuffer(file),
+    file: parquetFile(file),
     compressors: { ZSTD: (input: Uint8Array) => zstdDecompressSync(input) },
   })) as Record<string, unknown>[];
   return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, plainValue(v)])));
@@ -154,7 +153,7 @@ describe('Parquet writer', () => {
       }),
       column({ name: 'none', type: 'INT32', values: Int32Array.from([1, 2, 3, 4, 5]) }),
     ]);
-    const stats = parquetMetadata(arrayBuffer(f)).row_groups[0]!.columns.map((c) => c.meta_data?.statistics);
+    const stats = parquetMetadata(parquetFile(f)).row_groups[0]!.columns.map((c) => c.meta_data?.statistics);
     expect(stats[0]).toMatchObject({ min_value: -(2n ** 40n), max_value: 2n ** 40n, null_count: 0n });
     // 'é' is C3 A9 in UTF-8, above 'z' (7A)
     expect(stats[1]).toMatchObject({ min_value: 'a', max_value: 'é' });
@@ -167,7 +166,7 @@ describe('Parquet writer', () => {
       column({ name: 'dict', type: 'STRING', values: ['a', 'b', 'a', 'a'] }),
       column({ name: 'plain', type: 'STRING', values: ['a', 'b', 'c', 'd'] }),
     ]);
-    const chunks = parquetMetadata(arrayBuffer(f)).row_groups[0]!.columns.map((c) => c.meta_data);
+    const chunks = parquetMetadata(parquetFile(f)).row_groups[0]!.columns.map((c) => c.meta_data);
     expect(chunks.map((m) => m?.encoding_stats)).toEqual([
       [
         { page_type: 'DICTIONARY_PAGE', encoding: 'PLAIN', count: 1 },
@@ -184,7 +183,7 @@ describe('Parquet writer', () => {
   it('splits rows into row groups and reads back in order', async () => {
     const values = Array.from({ length: 10 }, (_, i) => i);
     const f = file([column({ name: 'n', type: 'INT32', values: Int32Array.from(values) })], 4);
-    expect(parquetMetadata(arrayBuffer(f)).row_groups.map((g) => g.num_rows)).toEqual([4n, 4n, 2n]);
+    expect(parquetMetadata(parquetFile(f)).row_groups.map((g) => g.num_rows)).toEqual([4n, 4n, 2n]);
     expect((await readColumns(f)).n).toEqual(values);
   });
 
@@ -192,7 +191,7 @@ describe('Parquet writer', () => {
     const f = file([column({ name: 'n', type: 'INT64', values: new Float64Array(0) })]);
     expect(await hyparquetRows(f)).toEqual([]);
     expect(arrowRows(f)).toEqual([]);
-    expect(parquetMetadata(arrayBuffer(f)).schema.map((s) => s.name)).toEqual(['root', 'n']);
+    expect(parquetMetadata(parquetFile(f)).schema.map((s) => s.name)).toEqual(['root', 'n']);
   });
 
   it('refuses columns of different lengths, and empty row groups', () => {
